@@ -1,0 +1,12 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from kztrack.api import api
+from timeline.views import healthz
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+    path("healthz", healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+]

@@ -1,0 +1,219 @@
+"""The event log (the only source of truth) and the read models projected from it."""
+
+import uuid
+
+from django.db import models
+from django.db.models.fields.json import KT
+from django.utils.translation import gettext_lazy as _
+
+
+class Kind(models.TextChoices):
+    MEETING = "meeting", _("meeting")
+    VISIT = "visit", _("visit")
+    AGREEMENT_STAGE = "agreement_stage", _("agreement stage")
+    REFERENDUM_ELECTION = "referendum_election", _("referendum or election")
+    FORUM_SUMMIT = "forum_summit", _("forum or summit")
+    STATEMENT = "statement", _("statement")
+    TRADE_MEASURE = "trade_measure", _("trade measure")
+    APPOINTMENT = "appointment", _("appointment")
+    OTHER = "other", _("other")
+
+
+class Status(models.TextChoices):
+    SCHEDULED = "scheduled", _("scheduled")
+    TOOK_PLACE = "took_place", _("took place")
+    CANCELLED = "cancelled", _("cancelled")
+    RETRACTED = "retracted", _("retracted")
+
+
+class Stage(models.TextChoices):
+    """The stages of an agreement or a negotiation, in the order they are reached."""
+
+    MANDATE = "mandate", _("mandate")
+    NEGOTIATION_ROUND = "negotiation_round", _("negotiation round")
+    INITIALLING = "initialling", _("initialling")
+    SIGNATURE = "signature", _("signature")
+    PROVISIONAL_APPLICATION = "provisional_application", _("provisional application")
+    CONSENT = "consent", _("consent")
+    RATIFICATION = "ratification", _("ratification")
+    ENTRY_INTO_FORCE = "entry_into_force", _("entry into force")
+
+
+class Event(models.Model):
+    """One fact in the append-only log.
+
+    Rows are written only by `timeline.events.append`; the database refuses UPDATE,
+    DELETE and TRUNCATE (triggers in migration 0002).
+    """
+
+    position = models.BigIntegerField(primary_key=True)
+    stream_id = models.UUIDField(db_index=True)
+    version = models.PositiveIntegerField()
+    type = models.CharField(max_length=64)
+    schema_version = models.PositiveSmallIntegerField(default=1)
+    data = models.JSONField()
+    metadata = models.JSONField(default=dict)
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["stream_id", "version"], name="event_stream_version"),
+            models.UniqueConstraint(
+                KT("metadata__idempotency_key"),
+                name="event_idempotency_key",
+                condition=models.Q(metadata__has_key="idempotency_key"),
+            ),
+        ]
+        verbose_name = _("event")
+        verbose_name_plural = _("event log")
+
+    def __str__(self) -> str:
+        return f"#{self.position} {self.type} v{self.version}"
+
+
+class Topic(models.Model):
+    """A thread. Reference data managed in the admin (not event-sourced)."""
+
+    slug = models.SlugField(max_length=64, unique=True)
+    name_fr = models.CharField(_("name (French)"), max_length=200)
+    name_en = models.CharField(_("name (English)"), max_length=200)
+    description_fr = models.TextField(_("description (French)"), blank=True)
+    description_en = models.TextField(_("description (English)"), blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "slug"]
+        verbose_name = _("topic")
+        verbose_name_plural = _("topics")
+
+    def __str__(self) -> str:
+        return self.name_fr
+
+    def name(self, lang: str = "fr") -> str:
+        return self.name_en if lang == "en" else self.name_fr
+
+    def description(self, lang: str = "fr") -> str:
+        return self.description_en if lang == "en" else self.description_fr
+
+
+class TopicStage(models.Model):
+    """A stage that an agreement or negotiation topic goes through."""
+
+    topic = models.ForeignKey(Topic, related_name="stages", on_delete=models.CASCADE)
+    stage = models.CharField(max_length=32, choices=Stage.choices)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["topic", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["topic", "stage"], name="topic_stage_unique"),
+        ]
+        verbose_name = _("stage")
+        verbose_name_plural = _("stages")
+
+    def __str__(self) -> str:
+        return f"{self.topic.slug}: {self.get_stage_display()}"
+
+
+class Actor(models.Model):
+    """A person or an institution. Reference data managed in the admin."""
+
+    class ActorKind(models.TextChoices):
+        PERSON = "person", _("person")
+        INSTITUTION = "institution", _("institution")
+
+    slug = models.SlugField(max_length=100, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(max_length=16, choices=ActorKind.choices, default=ActorKind.PERSON)
+    description_fr = models.CharField(_("description (French)"), max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("actor")
+        verbose_name_plural = _("actors")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Development(models.Model):
+    """Read model: the current state of one development, projected from its events.
+
+    Never written by anything but `timeline.projections`.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    version = models.PositiveIntegerField(_("version"))
+    title = models.CharField(_("title"), max_length=200)
+    summary = models.TextField(_("summary"), blank=True)
+    kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
+    date = models.CharField(_("date (EDTF)"), max_length=64)
+    date_lower = models.DateField(_("earliest day"))
+    date_upper = models.DateField(_("latest day"))
+    date_note = models.CharField(_("note on the date"), max_length=500, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices)
+    place = models.CharField(_("place"), max_length=200, blank=True)
+    stage = models.CharField(_("stage"), max_length=32, choices=Stage.choices, blank=True)
+    topics = models.ManyToManyField(Topic, through="DevelopmentTopic", related_name="developments")
+    actors = models.ManyToManyField(Actor, through="DevelopmentActor", related_name="developments")
+    sources = models.JSONField(_("sources"), default=list)
+    corrections = models.PositiveIntegerField(_("public corrections"), default=0)
+    reschedulings = models.PositiveIntegerField(_("reschedulings"), default=0)
+    status_reason = models.TextField(_("reason (cancellation or retraction)"), blank=True)
+    search_text = models.TextField(blank=True, editable=False)
+    first_recorded_at = models.DateTimeField(_("first recorded"))
+    updated_at = models.DateTimeField(_("last changed"))
+    last_position = models.BigIntegerField(_("last event position"))
+
+    class Meta:
+        ordering = ["date_lower", "id"]
+        indexes = [
+            models.Index(fields=["date_lower", "id"], name="development_date_id"),
+            models.Index(fields=["status", "date_lower"], name="development_status_date"),
+            models.Index(fields=["kind", "date_lower"], name="development_kind_date"),
+            models.Index(fields=["updated_at"], name="development_updated"),
+        ]
+        verbose_name = _("development")
+        verbose_name_plural = _("developments")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class DevelopmentTopic(models.Model):
+    """Read model: a development in a topic's thread."""
+
+    development = models.ForeignKey(Development, on_delete=models.CASCADE)
+    # A topic that threads developments cannot be deleted: the log names it.
+    topic = models.ForeignKey(Topic, on_delete=models.PROTECT)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["development", "topic"], name="development_topic_unique"),
+        ]
+
+
+class DevelopmentActor(models.Model):
+    """Read model: an actor's role in a development."""
+
+    development = models.ForeignKey(Development, related_name="roles", on_delete=models.CASCADE)
+    actor = models.ForeignKey(Actor, related_name="roles", on_delete=models.PROTECT)
+    role = models.CharField(_("role"), max_length=200, blank=True)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["development", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["development", "actor"], name="development_actor_unique"),
+        ]
+
+
+class ProjectionState(models.Model):
+    """The last log position a projection has applied."""
+
+    name = models.CharField(max_length=64, primary_key=True)
+    position = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.name} @ {self.position}"

@@ -1,0 +1,287 @@
+"""Projections: the read models (Development, its topic threads and actors) built from the log.
+
+Each event type has one handler, a pure function from the development's state (a plain
+dict) and the event to the next state. The same handlers serve the inline projection in
+the append's transaction and the replay in `rebuild_projections`, so both give the same
+state. The checkpoint (ProjectionState "developments") is the last position applied.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.db import transaction
+
+from timeline import dates, events
+from timeline.models import (
+    Actor,
+    Development,
+    DevelopmentActor,
+    DevelopmentTopic,
+    Event,
+    ProjectionState,
+    Status,
+    Topic,
+)
+
+NAME = "developments"
+BATCH_SIZE = 2000
+
+State = dict[str, Any]
+Handler = Callable[[State | None, Event, dict[str, Any]], State]
+
+
+def _with_date(state: State, text: str) -> None:
+    parsed = dates.parse(text)
+    state["date"] = parsed.text
+    state["date_lower"] = parsed.lower
+    state["date_upper"] = parsed.upper
+
+
+def _recorded(state: State | None, event: Event, data: dict[str, Any]) -> State:
+    new: State = {
+        "id": event.stream_id,
+        "title": data["title"],
+        "summary": data.get("summary", ""),
+        "kind": data["kind"],
+        "date_note": data.get("date_note", ""),
+        "status": data.get("status", Status.TOOK_PLACE),
+        "place": data.get("place", ""),
+        "stage": data.get("stage", ""),
+        "topics": list(data.get("topics", [])),
+        "actors": [dict(a) for a in data.get("actors", [])],
+        "sources": [dict(s) for s in data.get("sources", [])],
+        "corrections": 0,
+        "reschedulings": 0,
+        "status_reason": "",
+        "first_recorded_at": event.recorded_at,
+    }
+    _with_date(new, data["date"])
+    return new
+
+
+def _corrected(state: State | None, event: Event, data: dict[str, Any]) -> State:
+    assert state is not None
+    for field, value in data["changes"].items():
+        if field == "date":
+            _with_date(state, value)
+        else:
+            state[field] = value
+    if not data.get("silent"):
+        state["corrections"] += 1
+    return state
+
+
+def _rescheduled(state: State | None, event: Event, data: dict[str, Any]) -> State:
+    assert state is not None
+    _with_date(state, data["date"])
+    state["reschedulings"] += 1
+    return state
+
+
+def _confirmed(state: State | None, event: Event, data: dict[str, Any]) -> State:
+    assert state is not None
+    state["status"] = Status.TOOK_PLACE
+    if data.get("date"):
+        _with_date(state, data["date"])
+    return state
+
+
+def _cancelled(state: State | None, event: Event, data: dict[str, Any]) -> State:
+    assert state is not None
+    state["status"] = Status.CANCELLED
+    state["status_reason"] = data["reason"]
+    return state
+
+
+def _retracted(state: State | None, event: Event, data: dict[str, Any]) -> State:
+    assert state is not None
+    state["status"] = Status.RETRACTED
+    state["status_reason"] = data["reason"]
+    return state
+
+
+HANDLERS: dict[str, Handler] = {
+    events.RECORDED: _recorded,
+    events.CORRECTED: _corrected,
+    events.RESCHEDULED: _rescheduled,
+    events.CONFIRMED: _confirmed,
+    events.CANCELLED: _cancelled,
+    events.RETRACTED: _retracted,
+}
+
+
+def evolve(state: State | None, event: Event) -> State:
+    """The state after `event` (upcast to the current schema first)."""
+    new = HANDLERS[event.type](state, event, events.payload(event))
+    new["version"] = event.version
+    new["updated_at"] = event.recorded_at
+    new["last_position"] = event.position
+    return new
+
+
+# --- reading and writing states ---------------------------------------------------------
+
+ROW_FIELDS = (
+    "version", "title", "summary", "kind", "date", "date_lower", "date_upper", "date_note",
+    "status", "place", "stage", "sources", "corrections", "reschedulings", "status_reason",
+    "first_recorded_at", "updated_at", "last_position",
+)
+
+
+def load_states(ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, State]:
+    """The current states of these developments (those that exist)."""
+    ids = list(ids)
+    states: dict[uuid.UUID, State] = {
+        row["id"]: {**row, "topics": [], "actors": []}
+        for row in Development.objects.filter(id__in=ids).values("id", *ROW_FIELDS)
+    }
+    if not states:
+        return states
+    links = DevelopmentTopic.objects.filter(development_id__in=states).order_by("id")
+    for dev_id, slug in links.values_list("development_id", "topic__slug"):
+        states[dev_id]["topics"].append(slug)
+    roles = DevelopmentActor.objects.filter(development_id__in=states).order_by("order")
+    for dev_id, slug, role in roles.values_list("development_id", "actor__slug", "role"):
+        states[dev_id]["actors"].append({"actor": slug, "role": role})
+    return states
+
+
+def _search_text(state: State, actor_names: dict[str, str]) -> str:
+    parts = [state["title"], state["summary"], state["place"]]
+    parts += [actor_names.get(a["actor"], a["actor"]) for a in state["actors"]]
+    parts += [s.get("publication", "") for s in state["sources"]]
+    return "\n".join(p for p in parts if p)
+
+
+def save_states(states: Iterable[State]) -> None:
+    """Write states to the read models: upsert the rows, replace their links."""
+    states = list(states)
+    if not states:
+        return
+    topic_ids = dict(Topic.objects.values_list("slug", "id"))
+    actors = {a.slug: a for a in Actor.objects.only("id", "slug", "name")}
+    actor_names = {slug: a.name for slug, a in actors.items()}
+    rows = [
+        Development(
+            id=s["id"],
+            search_text=_search_text(s, actor_names),
+            **{f: s[f] for f in ROW_FIELDS},
+        )
+        for s in states
+    ]
+    Development.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["id"],
+        update_fields=[*ROW_FIELDS, "search_text"],
+        batch_size=500,
+    )
+    ids = [s["id"] for s in states]
+    DevelopmentTopic.objects.filter(development_id__in=ids).delete()
+    DevelopmentActor.objects.filter(development_id__in=ids).delete()
+    # Topics or actors deleted since the event was written are skipped, not invented.
+    DevelopmentTopic.objects.bulk_create(
+        [
+            DevelopmentTopic(development_id=s["id"], topic_id=topic_ids[slug])
+            for s in states
+            for slug in s["topics"]
+            if slug in topic_ids
+        ],
+        batch_size=1000,
+    )
+    DevelopmentActor.objects.bulk_create(
+        [
+            DevelopmentActor(
+                development_id=s["id"], actor_id=actors[a["actor"]].id, role=a["role"], order=i
+            )
+            for s in states
+            for i, a in enumerate(s["actors"])
+            if a["actor"] in actors
+        ],
+        batch_size=1000,
+    )
+
+
+# --- applying the log -------------------------------------------------------------------
+
+
+def checkpoint() -> int:
+    """The last position the projection has applied."""
+    state = ProjectionState.objects.filter(name=NAME).first()
+    return state.position if state else 0
+
+
+def _set_checkpoint(position: int) -> None:
+    ProjectionState.objects.update_or_create(name=NAME, defaults={"position": position})
+
+
+def _apply(batch: list[Event]) -> None:
+    states = load_states({e.stream_id for e in batch})
+    for event in batch:
+        states[event.stream_id] = evolve(states.get(event.stream_id), event)
+    save_states(states.values())
+    _set_checkpoint(batch[-1].position)
+
+
+def _next_batch(after: int, size: int) -> list[Event]:
+    return list(Event.objects.filter(position__gt=after).order_by("position")[:size])
+
+
+def apply_inline(event: Event) -> None:
+    """Bring the read models up to `event`, in the caller's transaction (which holds the
+    log lock). Normally that is this one event; after an interrupted rebuild it is the
+    whole remainder, so an editor never sees a stale or missing development."""
+    position = checkpoint()
+    while position < event.position:
+        batch = _next_batch(position, BATCH_SIZE)
+        _apply(batch)
+        position = batch[-1].position
+
+
+def catch_up(*, batch_size: int = BATCH_SIZE, progress: Callable[[int], None] | None = None) -> int:
+    """Apply every event after the checkpoint, one committed batch at a time.
+
+    Each batch takes the log lock, so it interleaves safely with appends and with another
+    catch-up; a process killed mid-way leaves a consistent checkpoint to resume from.
+    Returns the number of events applied.
+    """
+    applied = 0
+    while True:
+        with transaction.atomic():
+            events.lock_log()
+            batch = _next_batch(checkpoint(), batch_size)
+            if not batch:
+                return applied
+            _apply(batch)
+        applied += len(batch)
+        if progress:
+            progress(len(batch))
+
+
+def reset() -> None:
+    """Empty the read models and the checkpoint, under the log lock."""
+    with transaction.atomic():
+        events.lock_log()
+        DevelopmentActor.objects.all().delete()
+        DevelopmentTopic.objects.all().delete()
+        Development.objects.all().delete()
+        _set_checkpoint(0)
+
+
+def read_model_checksum() -> str:
+    """A digest of every read-model row, to compare two builds of the projections."""
+    digest = hashlib.sha256()
+    for row in Development.objects.order_by("id").values_list("id", *ROW_FIELDS, "search_text"):
+        digest.update(json.dumps(row, default=str, sort_keys=True).encode())
+    links = DevelopmentTopic.objects.order_by("development_id", "topic__slug")
+    for row in links.values_list("development_id", "topic__slug"):
+        digest.update(json.dumps(row, default=str).encode())
+    roles = DevelopmentActor.objects.order_by("development_id", "order")
+    for row in roles.values_list("development_id", "actor__slug", "role", "order"):
+        digest.update(json.dumps(row, default=str).encode())
+    return digest.hexdigest()
