@@ -2,6 +2,9 @@
 
 from ninja import NinjaAPI
 
+from feeds.api import router as feeds_router
+from timeline.api import router as timeline_router
+
 api = NinjaAPI(
     title="kztrack API",
     version="1",
@@ -9,3 +12,5 @@ api = NinjaAPI(
     "digests and subscriptions.",
     urls_namespace="api-v1",
 )
+api.add_router("/", timeline_router)
+api.add_router("/", feeds_router)

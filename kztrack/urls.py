@@ -9,4 +9,6 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("feeds.urls")),
+    path("", include("timeline.urls")),
 ]
