@@ -10,7 +10,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/kztrack
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev run test lint fmt bench bench-quick chaos messages clean
+.PHONY: help install install-dev system-deps run test lint fmt bench bench-quick chaos messages clean
 
 help: ## Show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -29,10 +29,23 @@ install: $(VENV)/.installed ## Create the virtualenv and install the project
 
 install-dev: $(VENV)/.installed-dev ## ... with the test tools
 
-run: install ## Embedded default: SQLite + filesystem broker under var/, seed, worker+beat, web on :8000
+run: install messages ## Embedded default: SQLite + filesystem broker under var/, seed, worker+beat, web on :8000
 	./scripts/run.sh
 
-test: install-dev ## The whole suite against PostgreSQL and Redis
+system-deps: ## Debian packages the tests use (docker-compose to validate the compose file, gettext)
+	@missing=""; \
+	command -v docker-compose >/dev/null || missing="$$missing docker-compose"; \
+	command -v msgfmt >/dev/null || missing="$$missing gettext"; \
+	if [ -n "$$missing" ]; then \
+		echo "Installing Debian packages:$$missing"; \
+		$$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update -qq && \
+		$$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+messages: install ## Compile the translations (locale/*.po → .mo)
+	@if [ -d locale ]; then $(MANAGE) compilemessages --verbosity 0 --ignore '.venv'; fi
+
+test: install-dev system-deps messages ## The whole suite against PostgreSQL and Redis
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
 		$(PY) -m pytest $(PYTEST_ARGS)
 

@@ -7,7 +7,6 @@ PY=.venv/bin/python
 export DEBUG="${DEBUG:-true}"
 mkdir -p var/mail var/broker/queue var/broker/processed
 
-if [ -d locale ]; then "$PY" manage.py compilemessages --verbosity 0 --ignore '.venv'; fi
 "$PY" manage.py migrate --noinput --verbosity 0
 "$PY" manage.py loadseed
 "$PY" manage.py ensure_admin
