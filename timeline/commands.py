@@ -215,6 +215,10 @@ def _replayed(idempotency_key: str | None) -> Development | None:
     """The development a command with this key already produced: a retry is a no-op."""
     if not idempotency_key:
         return None
+    if len(idempotency_key) > events.IDEMPOTENCY_KEY_MAX:
+        raise ValidationError(
+            {"idempotency_key": f"At most {events.IDEMPOTENCY_KEY_MAX} characters."}
+        )
     event = events.find_by_idempotency_key(idempotency_key)
     if event is None:
         return None

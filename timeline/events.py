@@ -13,7 +13,6 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Max
-from django.db.models.fields.json import KT
 from django.utils import timezone
 
 from timeline.models import Event
@@ -35,6 +34,7 @@ SCHEMA_VERSIONS: dict[str, int] = {
     RETRACTED: 1,
 }
 
+IDEMPOTENCY_KEY_MAX = 200
 VIA_CHOICES = ("admin", "api", "seed", "system", "import")
 
 # Any 64-bit number that no other code in this database uses for an advisory lock.
@@ -120,9 +120,7 @@ def lock_log() -> None:
 
 def find_by_idempotency_key(key: str) -> Event | None:
     """The event first appended with this idempotency key, if any."""
-    return (
-        Event.objects.annotate(key=KT("metadata__idempotency_key")).filter(key=key).first()
-    )
+    return Event.objects.filter(idempotency_key=key).first()
 
 
 def stream_version(stream_id: uuid.UUID) -> int:
@@ -153,6 +151,8 @@ def append(
         raise ValueError(f"unknown event type {type!r}")
     if via not in VIA_CHOICES:
         raise ValueError(f"unknown origin {via!r}")
+    if idempotency_key is not None and not 0 < len(idempotency_key) <= IDEMPOTENCY_KEY_MAX:
+        raise ValueError(f"an idempotency key has 1 to {IDEMPOTENCY_KEY_MAX} characters")
     metadata: dict[str, Any] = {"by": by, "via": via}
     if request_id:
         metadata["request_id"] = request_id
@@ -213,4 +213,5 @@ def insert(
         data=data,
         metadata=metadata,
         recorded_at=recorded_at,
+        idempotency_key=metadata.get("idempotency_key"),
     )

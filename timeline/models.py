@@ -2,8 +2,9 @@
 
 import uuid
 
+from django.conf import settings
 from django.db import models
-from django.db.models.fields.json import KT
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 
@@ -54,16 +55,13 @@ class Event(models.Model):
     data = models.JSONField()
     metadata = models.JSONField(default=dict)
     recorded_at = models.DateTimeField()
+    # Also in metadata; a column of its own so the database enforces "once per key".
+    idempotency_key = models.CharField(max_length=200, null=True, unique=True, editable=False)
 
     class Meta:
         ordering = ["position"]
         constraints = [
             models.UniqueConstraint(fields=["stream_id", "version"], name="event_stream_version"),
-            models.UniqueConstraint(
-                KT("metadata__idempotency_key"),
-                name="event_idempotency_key",
-                condition=models.Q(metadata__has_key="idempotency_key"),
-            ),
         ]
         verbose_name = _("event")
         verbose_name_plural = _("event log")
@@ -180,6 +178,9 @@ class Development(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def get_absolute_url(self) -> str:
+        return reverse("timeline:development", args=[self.id])
+
 
 class DevelopmentTopic(models.Model):
     """Read model: a development in a topic's thread."""
@@ -217,3 +218,27 @@ class ProjectionState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} @ {self.position}"
+
+
+class ApiToken(models.Model):
+    """A client's key to the write API. The token acts as its user; only the SHA-256 of the
+    secret is kept, so a leaked database does not leak working tokens."""
+
+    name = models.CharField(_("name"), max_length=100, help_text=_("Who or what uses it."))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, related_name="api_tokens", on_delete=models.CASCADE,
+        verbose_name=_("acts as"),
+    )
+    prefix = models.CharField(_("prefix"), max_length=16, unique=True, editable=False)
+    secret_hash = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

@@ -112,12 +112,13 @@ class Migration(migrations.Migration):
                 ('data', models.JSONField()),
                 ('metadata', models.JSONField(default=dict)),
                 ('recorded_at', models.DateTimeField()),
+                ('idempotency_key', models.CharField(editable=False, max_length=200, null=True, unique=True)),
             ],
             options={
                 'verbose_name': 'event',
                 'verbose_name_plural': 'event log',
                 'ordering': ['position'],
-                'constraints': [models.UniqueConstraint(fields=('stream_id', 'version'), name='event_stream_version'), models.UniqueConstraint(django.db.models.fields.json.KeyTextTransform('idempotency_key', 'metadata'), condition=models.Q(('metadata__has_key', 'idempotency_key')), name='event_idempotency_key')],
+                'constraints': [models.UniqueConstraint(fields=('stream_id', 'version'), name='event_stream_version')],
             },
         ),
         migrations.CreateModel(
