@@ -10,7 +10,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/kztrack
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev system-deps run test lint fmt bench bench-quick chaos messages clean
+.PHONY: help install install-dev system-deps browser-deps run test lint fmt bench bench-quick chaos messages clean
 
 help: ## Show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -42,12 +42,23 @@ system-deps: ## Debian packages the tests use (docker-compose to validate the co
 		$$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
+browser-deps: ## Debian's Chromium for the browser tests (Playwright drives it; no browser download)
+	@if [ ! -x /usr/bin/chromium ]; then \
+		echo "Installing Debian's chromium"; \
+		$$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update -qq && \
+		$$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y -qq chromium >/dev/null; \
+	fi
+
 messages: install ## Compile the translations (locale/*.po → .mo)
 	@if [ -d locale ]; then $(MANAGE) compilemessages --verbosity 0 --ignore '.venv'; fi
 
-test: install-dev system-deps messages ## The whole suite against PostgreSQL and Redis
+test: install-dev system-deps browser-deps messages ## The whole suite against PostgreSQL and Redis (without the slow runs)
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
-		$(PY) -m pytest $(PYTEST_ARGS)
+		$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+
+chaos: install-dev system-deps browser-deps messages ## The slow fault, fuzz and load runs (tests marked slow; see README)
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
+		$(PY) -m pytest -m slow -v $(PYTEST_ARGS)
 
 lint: install-dev ## ruff
 	$(VENV)/bin/ruff check .

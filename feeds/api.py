@@ -1,3 +1,64 @@
+"""Digests and subscriptions in the API; handlers stay thin and call the services."""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Router
+from ninja.responses import Status
+
+from feeds import subscriptions
+from feeds.models import Digest
+from feeds.schemas import DigestDetailOut, DigestOut, ErrorOut, SubscriptionIn, SubscriptionOut
 
 router = Router(tags=["digests and subscriptions"])
+
+
+def _digest(digest: Digest, detail: bool = False) -> dict:
+    data = {
+        "number": digest.number,
+        "week": digest.week,
+        "week_start": digest.week_start,
+        "week_end": digest.week_end,
+        "title": digest.title,
+        "published_at": digest.published_at,
+        "url": f"{settings.SITE_URL}/digests/{digest.number}/",
+    }
+    if detail:
+        data.update(html=digest.html, text=digest.text, content=digest.content)
+    return data
+
+
+@router.post("/subscriptions", response={202: SubscriptionOut, 422: ErrorOut, 429: ErrorOut},
+             summary="Subscribe to the weekly digest (double opt-in)")
+def subscription_create(request: HttpRequest, payload: SubscriptionIn):
+    """Sends a confirmation link to the address; nothing else is sent before it is followed.
+    The answer is the same whether or not the address was already subscribed."""
+    try:
+        subscriptions.subscription_request(
+            email=payload.email, language=payload.language, topics=payload.topics,
+            client=request.META.get("REMOTE_ADDR", "unknown"),
+        )
+    except ValidationError as error:
+        return Status(422, {"detail": _("Some fields are not valid."),
+                            "errors": error.message_dict})
+    except subscriptions.RateLimited as limited:
+        return Status(429, {"detail": limited.message,
+                            "errors": {limited.field: [limited.message]}})
+    return Status(202, {"status": "confirmation_sent",
+                        "detail": _("Check your inbox for the confirmation link.")})
+
+
+@router.get("/digests", response=list[DigestOut], summary="Published digests, newest first")
+def digest_list(request: HttpRequest):
+    return [_digest(d) for d in Digest.objects.order_by("-number")]
+
+
+@router.get("/digests/{number}", response={200: DigestDetailOut, 404: ErrorOut},
+            summary="One digest, as frozen at publication")
+def digest_get(request: HttpRequest, number: int):
+    digest = Digest.objects.filter(number=number).first()
+    if digest is None:
+        return Status(404, {"detail": _("No digest number %(number)s.") % {"number": number},
+                            "errors": {"number": [_("No such digest.")]}})
+    return Status(200, _digest(digest, detail=True))

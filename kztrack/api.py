@@ -3,6 +3,7 @@
 from ninja import NinjaAPI
 
 from feeds.api import router as feeds_router
+from timeline import api_errors
 from timeline.api import router as timeline_router
 
 api = NinjaAPI(
@@ -12,5 +13,6 @@ api = NinjaAPI(
     "digests and subscriptions.",
     urls_namespace="api-v1",
 )
+api_errors.install(api)  # every error as {"detail", "errors": [{"field", "message"}]}
 api.add_router("/", timeline_router)
 api.add_router("/", feeds_router)

@@ -6,6 +6,7 @@ Bad values fail loudly at start-up rather than at the first request.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -66,11 +67,25 @@ def env_url(name: str, default: str, schemes: set[str]) -> str:
 
 VAR_DIR = Path(env_str("KZTRACK_VAR_DIR", str(BASE_DIR / "var")))
 
+# KZTRACK_ENV=production is the one switch for a deployment: it refuses to start without
+# SECRET_KEY or with DEBUG on, and turns on the transport security settings (see the
+# security section). Anything else is development: `make run` and `make test` need no secret.
+KZTRACK_ENV = env_str("KZTRACK_ENV", "development").strip().lower()
+if KZTRACK_ENV not in {"development", "production"}:
+    raise ImproperlyConfigured(
+        f"KZTRACK_ENV must be development or production, not {KZTRACK_ENV!r}"
+    )
+PRODUCTION = KZTRACK_ENV == "production"
+
 DEBUG = env_bool("DEBUG", False)
+if PRODUCTION and DEBUG:
+    raise ImproperlyConfigured("DEBUG must be off when KZTRACK_ENV=production")
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
-    if not DEBUG and env_bool("KZTRACK_REQUIRE_SECRET_KEY", False):
-        raise ImproperlyConfigured("SECRET_KEY must be set in production")
+    if PRODUCTION or (not DEBUG and env_bool("KZTRACK_REQUIRE_SECRET_KEY", False)):
+        raise ImproperlyConfigured(
+            "SECRET_KEY must be set in the environment when KZTRACK_ENV=production"
+        )
     # A development-only key: production sets SECRET_KEY (see README).
     SECRET_KEY = "insecure-development-key-set-SECRET_KEY-in-production"  # noqa: S105
 
@@ -89,10 +104,13 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "ninja",
+    "csp",
+    "axes",  # last of the apps, as django-axes asks
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -100,6 +118,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a locked-out login into its 429 page
 ]
 
 ROOT_URLCONF = "kztrack.urls"
@@ -185,6 +204,11 @@ CELERY_BEAT_SCHEDULE = {
         # Monday 07:00 in Europe/Brussels (CELERY_TIMEZONE).
         "schedule": crontab(minute=0, hour=7, day_of_week="mon"),
     },
+    # Sends deliveries whose task was lost with a dead worker (feeds/deliveries.py).
+    "resume-deliveries": {
+        "task": "feeds.tasks.resume_deliveries",
+        "schedule": crontab(minute="*/5"),
+    },
 }
 
 # Email: files under var/mail/ by default, SMTP in production.
@@ -201,18 +225,76 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", f"kztrack <digest@{SITE_DOMAI
 # The digest's numbering starts here; an empty week makes no issue unless told otherwise.
 DIGEST_FIRST_NUMBER = env_int("DIGEST_FIRST_NUMBER", 1)
 DIGEST_PUBLISH_EMPTY_WEEKS = env_bool("DIGEST_PUBLISH_EMPTY_WEEKS", False)
+# A delivery claimed by a worker that died is sent again once this lease has run out; it
+# must outlast one SMTP exchange (EMAIL_TIMEOUT per step). Transient SMTP errors are
+# retried after base, 2×base, 4×base… seconds.
+DIGEST_DELIVERY_LEASE_SECONDS = env_int("DIGEST_DELIVERY_LEASE_SECONDS", 600)
+DIGEST_RETRY_BACKOFF_SECONDS = env_int("DIGEST_RETRY_BACKOFF_SECONDS", 60)
 
-# Security: strict in production (DEBUG off), set behind a TLS-terminating proxy.
+# Security: strict when KZTRACK_ENV=production; each setting can still be overridden.
+# Production runs behind a TLS-terminating proxy that sets X-Forwarded-Proto (and must
+# overwrite any value a client sent); /healthz stays reachable over plain HTTP for probes.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
-SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", PRODUCTION)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", PRODUCTION)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
-SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
+SESSION_COOKIE_HTTPONLY = True
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600 if PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", SECURE_HSTS_SECONDS > 0)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", SECURE_HSTS_SECONDS > 0)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy (django-csp), the same in development so a violation shows early.
+# Pages load scripts, styles and images from this site only: no inline script (JSON-LD in
+# <script type="application/ld+json"> is data, which CSP does not block), no CDN.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+
+# Admin logins are rate-limited by django-axes (attempts kept in the database, so every
+# gunicorn worker sees them): after LOGIN_FAILURE_LIMIT wrong passwords for one username,
+# or from one client address, further attempts are refused (HTTP 429) for
+# LOGIN_COOLOFF_MINUTES. Code that authenticates must pass the request (axes needs it);
+# tests log in with `client.force_login`.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+# Behind TRUSTED_PROXIES proxies REMOTE_ADDR is the last proxy's; each proxy appends the
+# address it saw to X-Forwarded-For, so only that many entries from the right are true.
+TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 1 if PRODUCTION else 0)
+
+
+def client_ip(request) -> str:
+    """The client's address, as far as the trusted proxies vouch for it."""
+    forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    forwarded = [a for a in forwarded if a]
+    if TRUSTED_PROXIES and len(forwarded) >= TRUSTED_PROXIES:
+        return forwarded[-TRUSTED_PROXIES]
+    return request.META.get("REMOTE_ADDR", "")
+
+
+AXES_CLIENT_IP_CALLABLE = client_ip
 
 LOGGING = {
     "version": 1,

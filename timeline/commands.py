@@ -67,6 +67,11 @@ def _text(value: Any, field: str, *, max_length: int, required: bool, multiline:
     allowed = {"\n", "\t", "\r"} if multiline else set()
     if any((ord(c) < 32 and c not in allowed) or ord(c) == 127 for c in value):
         raise ValidationError({field: "Control characters (such as NUL) are not allowed."})
+    # Lone surrogates cannot be stored, and U+FFFE/U+FFFF cannot appear in XML: either
+    # would break the database write or every feed that shows the text.
+    if any(0xD800 <= ord(c) <= 0xDFFF or ord(c) in (0xFFFE, 0xFFFF) for c in value):
+        raise ValidationError({field: "Characters that are not text (such as U+FFFF) are "
+                                      "not allowed."})
     if not multiline and ("\n" in value or "\r" in value):
         raise ValidationError({field: "Must be a single line."})
     return value.replace("\r\n", "\n")

@@ -6,6 +6,7 @@ Everything else is rejected with a sentence an editor can act on.
 """
 
 import datetime
+import functools
 import re
 from dataclasses import dataclass
 
@@ -332,3 +333,18 @@ def _start_without_shared_parts(start: _Point, end: _Point, words: _Words) -> st
     if start.day and end.day and start.month == end.month:
         return _day(start.day, words)
     return _plain(start, words, with_year=False)
+
+
+# The edtf grammar (pyparsing) takes tens of milliseconds per parse, and every page, API
+# item and projection reads the same few thousand dates again and again. The result is
+# immutable, so keep the recent ones. Non-text input skips the cache (it is not hashable).
+_read_uncached = _read
+
+
+@functools.lru_cache(maxsize=16384)
+def _read_cached(text: str) -> tuple[str, tuple[_Point, ...]]:
+    return _read_uncached(text)
+
+
+def _read(text: str) -> tuple[str, tuple[_Point, ...]]:  # noqa: F811 - the cached version
+    return _read_cached(text) if isinstance(text, str) else _read_uncached(text)

@@ -1,8 +1,11 @@
 from django.urls import path
 
+from timeline import views
+
 app_name = "timeline"
 
-urlpatterns: list = [
-    # "" name="timeline"; "topics/<slug:slug>/" name="topic";
-    # "developments/<uuid:id>/" name="development"  (built in issue 3)
+urlpatterns = [
+    path("", views.timeline, name="timeline"),
+    path("topics/<slug:slug>/", views.topic, name="topic"),
+    path("developments/<uuid:id>/", views.development, name="development"),
 ]

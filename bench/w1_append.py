@@ -1,0 +1,229 @@
+"""Workload 1: record developments through the command path, one writer and four.
+
+Baselines in the same run, each in as many processes as the command path has writers:
+- the limit: raw psycopg INSERTs of the same event rows into a copy of the log table
+  (same indexes), under the same advisory lock, one transaction each;
+- the peer: the `eventsourcing` library's PostgreSQL persistence saving one aggregate per
+  development with the same payload (it serializes writers with a table lock).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import queue
+import time
+import uuid
+from typing import Any
+from urllib.parse import urlparse
+
+from bench import harness
+from bench.harness import Stat, percentile, row
+
+WARM_UP = 20
+
+
+# --- the three writers, each run in its own process ---------------------------------------
+
+
+def _command_writer(payloads: list[dict[str, Any]]):
+    from timeline.commands import development_record
+
+    def write(fields: dict[str, Any]) -> None:
+        development_record(fields=fields, by="bench", via="api")
+
+    return write
+
+
+def _limit_writer(payloads: list[dict[str, Any]]):
+    import psycopg
+
+    from timeline.events import APPEND_LOCK_KEY
+
+    conn = psycopg.connect(os.environ["DATABASE_URL"])
+    metadata = json.dumps({"by": "bench", "via": "api"})
+    insert = (
+        "INSERT INTO bench_limit_event (position, stream_id, version, type, schema_version,"
+        " data, metadata, recorded_at)"
+        " SELECT coalesce(max(position), 0) + 1, %s, 1, 'DevelopmentRecorded', 2, %s, %s, now()"
+        " FROM bench_limit_event"
+    )
+
+    def write(fields: dict[str, Any]) -> None:
+        with conn.transaction(), conn.cursor() as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(%s)", [APPEND_LOCK_KEY])
+            cur.execute(insert, [uuid.uuid4(), json.dumps(fields, ensure_ascii=False), metadata])
+
+    return write
+
+
+def peer_env() -> dict[str, str]:
+    url = urlparse(os.environ["DATABASE_URL"])
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": url.path.lstrip("/"),
+        "POSTGRES_HOST": url.hostname or "127.0.0.1",
+        "POSTGRES_PORT": str(url.port or 5432),
+        "POSTGRES_USER": url.username or "postgres",
+        "POSTGRES_PASSWORD": url.password or "",
+        "POSTGRES_POOL_SIZE": "1",
+    }
+
+
+def _peer_writer(payloads: list[dict[str, Any]]):
+    from bench.es_peer import Developments
+
+    app = Developments(env=peer_env())
+
+    def write(fields: dict[str, Any]) -> None:
+        app.record(fields)
+
+    return write
+
+
+WRITERS = {"command": _command_writer, "limit": _limit_writer, "peer": _peer_writer}
+
+
+def _worker(kind: str, payloads: list[dict[str, Any]], warm: list[dict[str, Any]],
+            barrier, results) -> None:
+    harness.setup_django()
+    write = WRITERS[kind](payloads)
+    for fields in warm:
+        write(fields)
+    barrier.wait()
+    latencies = []
+    start = time.perf_counter()
+    for fields in payloads:
+        t = time.perf_counter()
+        write(fields)
+        latencies.append(time.perf_counter() - t)
+    results.put((start, time.perf_counter(), latencies))
+
+
+def measure(kind: str, payloads: list[dict[str, Any]], writers: int) -> dict[str, float]:
+    """Record `payloads` split over `writers` processes: throughput and latency."""
+    ctx = mp.get_context("spawn")
+    barrier = ctx.Barrier(writers)
+    results = ctx.Queue()
+    # Each writer first records WARM_UP extra developments, untimed (imports, connections).
+    shares = [payloads[i::writers] for i in range(writers)]
+    procs = []
+    for share in shares:
+        p = ctx.Process(target=_worker,
+                        args=(kind, share[WARM_UP:], share[:WARM_UP], barrier, results))
+        p.start()
+        procs.append(p)
+    got = []
+    while len(got) < len(procs):
+        try:
+            got.append(results.get(timeout=1))
+        except queue.Empty:
+            if any(p.exitcode for p in procs):
+                for p in procs:
+                    p.kill()
+                raise RuntimeError(f"a {kind} writer failed") from None
+    for p in procs:
+        p.join()
+        if p.exitcode:
+            raise RuntimeError(f"{kind} writer failed with exit code {p.exitcode}")
+    start = min(g[0] for g in got)
+    end = max(g[1] for g in got)
+    latencies = [x for g in got for x in g[2]]
+    return {
+        "rate": len(latencies) / (end - start),
+        "p50": percentile(latencies, 50) * 1000,
+        "p99": percentile(latencies, 99) * 1000,
+    }
+
+
+def prepare_baselines() -> None:
+    import psycopg
+
+    from bench.es_peer import Developments
+
+    with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS bench_limit_event")
+        conn.execute("CREATE TABLE bench_limit_event (LIKE timeline_event INCLUDING ALL)")
+    Developments(env=peer_env())  # creates its tables
+
+
+def payload_batches(n: int, runs: int, seed: int) -> list[list[dict[str, Any]]]:
+    from bench.data import Generator, check_payloads, ensure_world
+
+    topics, actors = ensure_world()
+    gen = Generator(topics, actors, seed=seed)
+    check_payloads(gen, 100)
+    return [[gen.fields() for _ in range(n)] for _ in range(runs)]
+
+
+def main_rows(n: int, runs: int, writer_counts: list[int]) -> tuple[list[dict], dict]:
+    from tqdm import tqdm
+
+    prepare_baselines()
+    rows: list[dict] = []
+    figures: dict[str, Any] = {}
+    batches = payload_batches(n + WARM_UP * max(writer_counts), runs, seed=1)
+    steps = [(w, k, r) for w in writer_counts for r in range(runs)
+             for k in ("command", "limit", "peer")]
+    got: dict[tuple[int, str], list[dict[str, float]]] = {}
+    for writers, kind, r in tqdm(steps, desc="append", unit="run"):
+        batch = batches[r][: n + WARM_UP * writers]
+        got.setdefault((writers, kind), []).append(measure(kind, batch, writers))
+    for writers in writer_counts:
+        label = f"{writers} writer{'s' if writers > 1 else ''}"
+
+        def stat(kind: str, key: str) -> Stat:
+            return Stat.of([m[key] for m in got[(writers, kind)]])  # noqa: B023
+
+        cmd, limit, peer = (stat(k, "rate") for k in ("command", "limit", "peer"))
+        figures[f"rate_{writers}"] = cmd.median
+        rows.append(row(
+            "1 append", f"developments/s, {label}, vs the limit", "dev/s", cmd,
+            f"raw psycopg INSERT + same lock, {label}", limit,
+            goal="≥ 0.5 × limit", met=cmd.median >= 0.5 * limit.median,
+        ))
+        rows.append(row(
+            "1 append", f"developments/s, {label}, vs the peer", "dev/s", cmd,
+            f"eventsourcing PostgreSQL, {label}", peer,
+            goal="≥ 1.0 × peer", met=cmd.median >= peer.median,
+        ))
+        for q in ("p50", "p99"):
+            lat = stat("command", q)
+            rows.append(row(
+                "1 append", f"{q} latency, {label}", "ms", lat,
+                f"raw psycopg INSERT {q}, {label}", stat("limit", q),
+                goal="≤ 20 ms", met=lat.median <= 20, higher_is_better=False,
+            ))
+    return rows, figures
+
+
+def growth_figures(n: int, runs: int, seed: int) -> dict[str, Any]:
+    """Command-path throughput and latency (one writer) on the log as it is now."""
+    batches = payload_batches(n + WARM_UP, runs, seed=seed)
+    measured = [measure("command", batch, 1) for batch in batches]
+    return {key: harness.as_dict(Stat.of([m[key] for m in measured]))
+            for key in ("rate", "p50", "p99")}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n", type=int, required=True)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--writers", default="1,4")
+    parser.add_argument("--growth", action="store_true")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args()
+    harness.setup_django()
+    if args.growth:
+        harness.write_output(args.out, [], growth_figures(args.n, args.runs, args.seed))
+    else:
+        writers = [int(w) for w in args.writers.split(",")]
+        rows, figures = main_rows(args.n, args.runs, writers)
+        harness.write_output(args.out, rows, figures)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,241 @@
+"""RSS 2.0 and Atom 1.0 (feedgen), iCalendar (icalendar), and their cache.
+
+Entry ids are `urn:uuid:<development id>` (and the issue's uuid for digests): they never
+change, whatever is corrected, so readers update an entry instead of showing a new one.
+Documents are cached under a key holding the log's last position and time, so the
+first request after a new event builds afresh; the ETag is a hash of the body.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import icalendar
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Count, Max
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from feedgen.feed import FeedGenerator
+
+from feeds.models import Digest
+from timeline import dates, selectors
+from timeline.models import Status
+
+CACHE_SECONDS = 3600  # also bounds how long a renamed topic shows its old name
+FEED_LENGTH = 50
+CALENDAR_PAST_DAYS = 90  # recent past stays, so calendars see cancellations and changes
+EPOCH = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
+
+RSS = "application/rss+xml; charset=utf-8"
+ATOM = "application/atom+xml; charset=utf-8"
+ICS = "text/calendar; charset=utf-8"
+
+# Domain wording, French like the content (the feeds declare language fr).
+_PREFIX = {Status.RETRACTED: "[Retiré] ", Status.CANCELLED: "[Annulé] "}
+
+
+@dataclass(frozen=True)
+class Document:
+    body: bytes
+    etag: str
+    last_modified: datetime.datetime
+
+
+def _url(path: str) -> str:
+    return f"{settings.SITE_URL}{path}"
+
+
+def _cached(parts: list[object], build: Callable[[], bytes],
+            last_modified: datetime.datetime | None) -> Document:
+    key = "feeds:doc:" + hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()
+    document = cache.get(key)
+    if document is None:
+        body = build()
+        etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+        document = Document(body=body, etag=etag, last_modified=last_modified or EPOCH)
+        cache.set(key, document, CACHE_SECONDS)
+    return document
+
+
+def _log_stamp() -> tuple[list[object], datetime.datetime | None]:
+    """Cache-key parts that change with every appended event (and with the database)."""
+    changed = selectors.latest_change()
+    stamp = [settings.DATABASES["default"]["NAME"], selectors.latest_position(),
+             changed.timestamp() if changed else 0]
+    return stamp, changed
+
+
+# --- RSS and Atom -----------------------------------------------------------------------
+
+
+def _feed(*, path: str, fmt: str, title: str, description: str, home: str) -> FeedGenerator:
+    fg = FeedGenerator()
+    fg.id(_url(path.rsplit(".", 1)[0]))  # the same id for the RSS and Atom forms
+    fg.title(title)
+    fg.subtitle(description)
+    fg.description(description)
+    fg.link(href=_url(path), rel="self", type=ATOM.split(";")[0] if fmt == "atom"
+            else RSS.split(";")[0])
+    fg.link(href=_url(home), rel="alternate")  # last: feedgen makes it the RSS <link>
+    fg.language("fr")
+    fg.author({"name": "kztrack"})
+    fg.generator("kztrack")
+    return fg
+
+
+def _serialise(fg: FeedGenerator, fmt: str, updated: datetime.datetime | None) -> bytes:
+    # Fixed dates, not "now", so one state of the log gives one body and one ETag.
+    fg.updated(updated or EPOCH)
+    fg.lastBuildDate(updated or EPOCH)
+    return fg.atom_str(pretty=True) if fmt == "atom" else fg.rss_str(pretty=True)
+
+
+def _development_html(development) -> str:
+    parts = [format_html("<p><strong>{}</strong>{}</p>", dates.display(development.date),
+                         format_html(" — {}", development.place) if development.place else "")]
+    if development.status in (Status.RETRACTED, Status.CANCELLED):
+        label = "Retiré" if development.status == Status.RETRACTED else "Annulé"
+        parts.append(format_html("<p><strong>{} :</strong> {}</p>", label,
+                                 development.status_reason))
+    if development.summary:
+        parts.append(format_html("<p>{}</p>", development.summary))
+    if development.sources:
+        parts.append(format_html("<p>Sources : {}</p>", format_html_join(
+            " ; ", "{}", ((_source_text(s),) for s in development.sources))))
+    if development.corrections:
+        parts.append(format_html("<p>Corrigé ({}) : voir l'historique.</p>",
+                                 development.corrections))
+    return "".join(parts)
+
+
+def _source_text(source: dict) -> str:
+    return ", ".join(p for p in (source.get("publication"), source.get("title"),
+                                 source.get("date")) if p)
+
+
+def _development_summary(development) -> str:
+    summary = f"{dates.display(development.date)} — {development.summary}".strip(" —")
+    if development.status == Status.RETRACTED:
+        summary = f"Retiré : {development.status_reason} {summary}"
+    elif development.status == Status.CANCELLED:
+        summary = f"Annulé : {development.status_reason} {summary}"
+    return summary
+
+
+def _add_development(fg: FeedGenerator, development) -> None:
+    fe = fg.add_entry(order="append")
+    fe.id(f"urn:uuid:{development.id}")
+    fe.title(_PREFIX.get(development.status, "") + development.title)
+    fe.link(href=_url(f"/developments/{development.id}/"), rel="alternate")
+    fe.summary(_development_summary(development))
+    fe.content(_development_html(development), type="html")
+    fe.published(development.first_recorded_at)
+    fe.updated(development.updated_at)
+    for topic in development.topics.all():
+        fe.category(term=topic.slug, label=topic.name_fr, scheme=_url("/topics/"))
+
+
+def timeline_feed(*, fmt: str, topic=None) -> Document:
+    """The developments changed most recently, all topics or one (fmt 'rss' or 'atom')."""
+    stamp, changed = _log_stamp()
+    if topic is None:
+        path, home = f"/feeds/timeline.{fmt}", "/"
+        title = "kztrack — Kazakhstan et Union européenne"
+        description = ("Les développements des relations entre le Kazakhstan et l'Union "
+                       "européenne, les plus récemment mis à jour d'abord.")
+    else:
+        path, home = f"/feeds/topics/{topic.slug}.{fmt}", f"/topics/{topic.slug}/"
+        title = f"kztrack — {topic.name_fr}"
+        description = topic.description_fr or f"Le fil « {topic.name_fr} » de kztrack."
+
+    def build() -> bytes:
+        developments = selectors.feed_developments(topic=topic, limit=FEED_LENGTH)
+        fg = _feed(path=path, fmt=fmt, title=title, description=description, home=home)
+        for development in developments:
+            _add_development(fg, development)
+        updated = max((d.updated_at for d in developments), default=None)
+        return _serialise(fg, fmt, updated)
+
+    return _cached(["timeline", fmt, topic.pk if topic else "", *stamp], build, changed)
+
+
+def digests_feed(*, fmt: str) -> Document:
+    """One entry per published issue, newest first, with its frozen HTML."""
+    state = Digest.objects.aggregate(n=Count("id"), last=Max("published_at"))
+
+    def build() -> bytes:
+        fg = _feed(path=f"/feeds/digests.{fmt}", fmt=fmt, home="/digests/",
+                   title="Quoi de neuf au Kazakhstan cette semaine ?",
+                   description="La lettre hebdomadaire de kztrack : ce qui a changé dans les "
+                               "relations entre le Kazakhstan et l'Union européenne.")
+        issues = list(Digest.objects.order_by("-number")[:FEED_LENGTH])
+        for digest in issues:
+            fe = fg.add_entry(order="append")
+            fe.id(f"urn:uuid:{digest.uuid}")
+            fe.title(digest.title)
+            fe.link(href=_url(f"/digests/{digest.number}/"), rel="alternate")
+            fe.summary(digest.text[:500])
+            fe.content(digest.html, type="html")
+            fe.published(digest.published_at)
+            fe.updated(digest.published_at)
+        return _serialise(fg, fmt, state["last"])
+
+    parts = ["digests", fmt, settings.DATABASES["default"]["NAME"], state["n"], state["last"]]
+    return _cached(parts, build, state["last"])
+
+
+# --- iCalendar --------------------------------------------------------------------------
+
+
+def _calendar_status(development) -> str:
+    if development.status in (Status.CANCELLED, Status.RETRACTED):
+        return "CANCELLED"
+    if development.status == Status.TOOK_PLACE:
+        return "CONFIRMED"
+    parsed = dates.parse(development.date)
+    vague = parsed.approximate or parsed.uncertain or parsed.precision not in ("day",
+                                                                              "interval")
+    return "TENTATIVE" if vague else "CONFIRMED"
+
+
+def upcoming_calendar() -> Document:
+    """Developments from CALENDAR_PAST_DAYS ago on, as all-day VEVENTs.
+
+    UID is the development's id; SEQUENCE counts its reschedulings, so a calendar that
+    already has the event replaces it when the date moves.
+    """
+    stamp, changed = _log_stamp()
+    today = timezone.localdate()
+
+    def build() -> bytes:
+        calendar = icalendar.Calendar()
+        calendar.add("prodid", "-//kztrack//upcoming//FR")
+        calendar.add("version", "2.0")
+        calendar.add("calscale", "GREGORIAN")
+        calendar.add("x-wr-calname", "kztrack — à venir")
+        calendar.add("x-wr-timezone", "Europe/Brussels")
+        since = today - datetime.timedelta(days=CALENDAR_PAST_DAYS)
+        for development in selectors.calendar_developments(since=since):
+            event = icalendar.Event()
+            event.add("uid", f"{development.id}@{settings.SITE_DOMAIN}")
+            event.add("summary", _PREFIX.get(development.status, "") + development.title)
+            event.add("dtstart", development.date_lower)
+            event.add("dtend", development.date_upper + datetime.timedelta(days=1))
+            event.add("dtstamp", development.updated_at)
+            event.add("created", development.first_recorded_at)
+            event.add("last-modified", development.updated_at)
+            event.add("sequence", development.reschedulings)
+            event.add("status", _calendar_status(development))
+            event.add("transp", "TRANSPARENT")
+            event.add("description", _development_summary(development))
+            event.add("url", _url(f"/developments/{development.id}/"))
+            if development.place:
+                event.add("location", development.place)
+            calendar.add_component(event)
+        return calendar.to_ical()
+
+    return _cached(["calendar", today, *stamp], build, changed)

@@ -1,0 +1,69 @@
+"""Digests and subscriptions in the API: clear errors naming the field."""
+
+import pytest
+from django.core import mail
+
+from feeds import digests, subscriptions
+from feeds.models import Subscriber
+from tests.feeds.conftest import record
+
+pytestmark = pytest.mark.django_db
+
+
+def post(client, **body):
+    return client.post("/api/v1/subscriptions", body, content_type="application/json",
+                       REMOTE_ADDR="192.0.2.7")
+
+
+def test_it_asks_for_confirmation_of_a_subscription(client, world,
+                                                    django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post(client, email="api@example.org", language="en", topics=["epca"])
+    assert response.status_code == 202
+    assert response.json()["status"] == "confirmation_sent"
+    reader = Subscriber.objects.get()
+    assert not reader.is_active and reader.topic_slugs() == ["epca"]
+    assert mail.outbox[0].to == ["api@example.org"]
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"email": "nope", "language": "fr"}, "email"),
+    ({"email": "ok@example.org", "language": "de"}, "language"),
+    ({"email": "ok@example.org", "topics": ["no-such-topic"]}, "topics"),
+])
+def test_bad_input_is_a_422_naming_the_field(client, world, body, field):
+    response = post(client, **body)
+    assert response.status_code == 422
+    assert field in response.json()["errors"]
+    assert not Subscriber.objects.exists()
+
+
+def test_a_missing_field_is_a_422_too(client, world):
+    response = post(client, language="fr")
+    assert response.status_code == 422
+    assert "email" in str(response.json())
+
+
+def test_too_many_requests_is_a_429_naming_the_address(client, world):
+    for _ in range(subscriptions.ADDRESS_LIMIT):
+        assert post(client, email="same@example.org").status_code == 202
+    response = post(client, email="same@example.org")
+    assert response.status_code == 429
+    assert "email" in response.json()["errors"]
+
+
+def test_it_lists_digests_and_returns_one(client, world):
+    issue = digests.digest_publish(week=digests.week_of(record().first_recorded_at)).digest
+    listed = client.get("/api/v1/digests").json()
+    assert [d["number"] for d in listed] == [issue.number]
+    assert listed[0]["title"] == "Quoi de neuf au Kazakhstan cette semaine ? Numéro 1"
+    one = client.get(f"/api/v1/digests/{issue.number}").json()
+    assert one["html"] == issue.html and one["text"] == issue.text
+    assert one["week"] == issue.week
+
+
+@pytest.mark.parametrize("number", ["999", "99999999999999999999"])
+def test_an_unknown_digest_is_a_404(client, world, number):
+    response = client.get(f"/api/v1/digests/{number}")
+    assert response.status_code in (404, 422)
+    assert response.json()["detail"]

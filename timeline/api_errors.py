@@ -1,0 +1,107 @@
+"""Every API error as `{"detail": ..., "errors": [{"field": ..., "message": ...}]}`.
+
+`install(api)` registers the handlers on the one NinjaAPI (kztrack/api.py), so the feeds'
+endpoints answer in the same shape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+
+from timeline.commands import DevelopmentNotFound
+from timeline.events import ConcurrencyConflict
+from timeline.selectors import TopicNotFound
+
+# Where ninja says an input came from, and the names our handlers give their schema
+# parameters: neither is a field the client knows about.
+_SOURCES = {"body", "query", "path", "header", "cookie", "form", "file"}
+_PARAMETERS = {"payload", "params"}
+
+
+def error_body(detail: str, errors: Sequence[tuple[str | None, str]] = ()) -> dict[str, Any]:
+    return {"detail": detail, "errors": [{"field": f, "message": m} for f, m in errors]}
+
+
+def _field(loc: Any) -> str | None:
+    parts = [str(p) for p in (loc or ())]
+    if parts and parts[0] in _SOURCES:
+        parts = parts[1:]
+    if parts and parts[0] in _PARAMETERS:
+        parts = parts[1:]
+    return ".".join(parts) or None
+
+
+def _message(error: dict[str, Any]) -> str:
+    message = str(error.get("msg", "Invalid value."))
+    if error.get("type") == "extra_forbidden":
+        return "Unknown field."
+    if error.get("type") == "missing":
+        return "This field is required."
+    return message
+
+
+def _django_errors(exc: DjangoValidationError) -> list[tuple[str | None, str]]:
+    if hasattr(exc, "error_dict"):
+        return [
+            (None if name == "__all__" else name, message)
+            for name, messages in exc.message_dict.items()
+            for message in messages
+        ]
+    return [(None, message) for message in exc.messages]
+
+
+def install(api: NinjaAPI) -> None:
+    """Register the handlers on `api`."""
+
+    def respond(request: HttpRequest, status: int, body: dict[str, Any]) -> HttpResponse:
+        return api.create_response(request, body, status=status)
+
+    def on_ninja_validation(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+        errors = [(_field(e.get("loc")), _message(e)) for e in exc.errors]
+        return respond(request, 422, error_body("The request is not valid.", errors))
+
+    def on_django_validation(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
+        return respond(request, 422, error_body("The request is not valid.",
+                                                _django_errors(exc)))
+
+    def on_authentication(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+        message = str(exc)
+        if message == "Unauthorized":  # ninja's word when no token came at all
+            message = "Send an API token: Authorization: Bearer <token>."
+        response = respond(request, 401, error_body(message, [("Authorization", message)]))
+        response["WWW-Authenticate"] = 'Bearer realm="kztrack"'
+        return response
+
+    def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        errors: list[tuple[str | None, str]] = []
+        if exc.status_code == 400 and str(exc).startswith("Cannot parse request body"):
+            errors = [("body", "The body must be valid JSON.")]
+        return respond(request, exc.status_code, error_body(str(exc), errors))
+
+    def on_not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
+        return respond(request, 404, error_body("Not found."))
+
+    def on_development_not_found(request: HttpRequest, exc: DevelopmentNotFound) -> HttpResponse:
+        return respond(request, 404, error_body(str(exc), [("id", str(exc))]))
+
+    def on_topic_not_found(request: HttpRequest, exc: TopicNotFound) -> HttpResponse:
+        return respond(request, 404, error_body(str(exc), [("slug", str(exc))]))
+
+    def on_conflict(request: HttpRequest, exc: ConcurrencyConflict) -> HttpResponse:
+        return respond(request, 409, error_body(str(exc)))
+
+    api.add_exception_handler(NinjaValidationError, on_ninja_validation)
+    api.add_exception_handler(DjangoValidationError, on_django_validation)
+    api.add_exception_handler(AuthenticationError, on_authentication)
+    api.add_exception_handler(HttpError, on_http_error)
+    api.add_exception_handler(Http404, on_not_found)
+    api.add_exception_handler(DevelopmentNotFound, on_development_not_found)
+    api.add_exception_handler(TopicNotFound, on_topic_not_found)
+    api.add_exception_handler(ConcurrencyConflict, on_conflict)

@@ -1,0 +1,371 @@
+"""The API's shapes (ninja schemas) and the functions that fill them from the read models."""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from typing import Any, Literal
+
+from django.http import HttpRequest
+from django.urls import reverse
+from ninja import Field, Schema
+from pydantic import ConfigDict
+
+from timeline import dates, events, selectors
+from timeline.models import Development, Event, Topic
+
+# --- errors -----------------------------------------------------------------------------
+
+
+class FieldError(Schema):
+    field: str | None = Field(None, description="The input at fault (a field, a query "
+                              "parameter or a header); null when it is the request as a whole.")
+    message: str
+
+
+class ErrorOut(Schema):
+    detail: str
+    errors: list[FieldError] = []
+
+
+# --- query parameters -------------------------------------------------------------------
+
+
+class TimelineQuery(Schema):
+    topic: str = Field("", description="A topic slug.")
+    actor: str = Field("", description="An actor slug.")
+    kind: str = ""
+    status: str = ""
+    date_from: str = Field("", alias="from", description="Developments that end on or after "
+                           "this date (EDTF or ISO, e.g. 2022, 2023-05, 2023-05-16).")
+    to: str = Field("", description="… and start on or before this date.")
+    q: str = Field("", description="Words to search (French stemming).")
+
+
+class TimelinePageQuery(TimelineQuery):
+    cursor: str = Field("", description="The next_cursor of the previous page.")
+    limit: int = Field(50, description="From 1 to 200.")
+
+
+class TimelineJSQuery(TimelineQuery):
+    lang: Literal["fr", "en"] = "fr"
+    limit: int = Field(1000, description="The most recent developments, from 1 to 2000.")
+
+
+# --- developments -----------------------------------------------------------------------
+
+
+class DateDisplay(Schema):
+    fr: str
+    en: str
+
+
+class ActorRoleOut(Schema):
+    actor: str = Field(description="The actor's slug.")
+    name: str
+    role: str
+
+
+class SourceOut(Schema):
+    publication: str
+    title: str
+    author: str
+    date: str = Field(description="EDTF, or empty.")
+    url: str
+    quote: str
+
+
+class DevelopmentOut(Schema):
+    id: uuid.UUID
+    version: int = Field(description="Send it back in If-Match to change the development.")
+    url: str = Field(description="The development's page.")
+    title: str
+    summary: str
+    kind: str
+    date: str = Field(description="As written, in EDTF: 2025-03-27, 2022-10, 2022-23, "
+                      "2023-05-16/2023-05-20, 2025-12~ …")
+    date_lower: datetime.date = Field(description="The earliest day the date can mean.")
+    date_upper: datetime.date = Field(description="The latest day the date can mean.")
+    date_display: DateDisplay
+    date_note: str
+    status: Literal["scheduled", "took_place", "cancelled", "retracted"]
+    status_reason: str
+    place: str
+    stage: str
+    topics: list[str] = Field(description="Topic slugs.")
+    actors: list[ActorRoleOut]
+    sources: list[SourceOut]
+    corrections: int = Field(description="How many public corrections it had.")
+    reschedulings: int
+    first_recorded_at: datetime.datetime
+    updated_at: datetime.datetime
+
+
+class TimelineOut(Schema):
+    items: list[DevelopmentOut]
+    next_cursor: str | None = Field(description="Pass it as `cursor` for the next page; "
+                                    "null on the last page.")
+    next: str | None = Field(description="The next page's URL, or null.")
+
+
+class ChangeOut(Schema):
+    field: str
+    before: Any = None
+    after: Any = None
+
+
+class HistoryEntryOut(Schema):
+    position: int
+    version: int
+    type: str
+    action: str
+    recorded_at: datetime.datetime
+    by: str
+    via: str
+    note: str
+    reason: str
+    changes: list[ChangeOut]
+
+
+class ActorRoleIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    actor: str = Field(description="An actor's slug.")
+    role: str = ""
+
+
+class SourceIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    publication: str = ""
+    title: str = ""
+    author: str = ""
+    date: str = ""
+    url: str = ""
+    quote: str = ""
+
+
+class DevelopmentIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    title: str
+    summary: str = ""
+    kind: str
+    date: str = Field(description="EDTF: 2025-03-27, 2022-10, 2015, 2022-23, 2025-12~, "
+                      "2023-05-16/2023-05-20.")
+    date_note: str = ""
+    status: Literal["scheduled", "took_place"] = "took_place"
+    place: str = ""
+    stage: str = ""
+    topics: list[str] = Field(description="Topic slugs (at least one).")
+    actors: list[ActorRoleIn] = []
+    sources: list[SourceIn] = []
+
+
+class DevelopmentPatch(Schema):
+    """A change to a development. `action` says which: a correction (the default) changes
+    fields and needs a public `note` unless `silent`; reschedule needs `date`; confirm may
+    give a more precise `date`; cancel and retract need a `reason`."""
+
+    model_config = ConfigDict(extra="forbid")
+    action: Literal["correct", "reschedule", "confirm", "cancel", "retract"] = "correct"
+    title: str | None = None
+    summary: str | None = None
+    kind: str | None = None
+    date: str | None = None
+    date_note: str | None = None
+    place: str | None = None
+    stage: str | None = None
+    topics: list[str] | None = None
+    actors: list[ActorRoleIn] | None = None
+    sources: list[SourceIn] | None = None
+    note: str | None = Field(None, description="The public note of a correction, "
+                             "rescheduling or confirmation.")
+    silent: bool | None = Field(None, description="A silent fix (a typo): no public note.")
+    reason: str | None = Field(None, description="Why it was cancelled or retracted.")
+
+
+# --- topics -----------------------------------------------------------------------------
+
+
+class TopicOut(Schema):
+    slug: str
+    name_fr: str
+    name_en: str
+    description_fr: str
+    description_en: str
+    url: str
+    stages: list[str] = Field(description="For an agreement: its stages, in order.")
+    developments: int = Field(description="How many developments (retractions aside).")
+
+
+class StageOut(Schema):
+    stage: str
+    label: str
+    reached: bool
+    date: str | None = Field(description="When it was first reached (EDTF), if it was.")
+    date_display: DateDisplay | None
+    development: uuid.UUID | None
+    count: int = Field(description="How many developments took place at this stage.")
+    scheduled_date: str | None = Field(description="For a stage ahead: when it is planned.")
+    scheduled_development: uuid.UUID | None
+
+
+class TopicDetailOut(TopicOut):
+    stages_reached: list[StageOut]
+    stages_ahead: list[StageOut]
+
+
+# --- the event stream -------------------------------------------------------------------
+
+
+class EventMetadataOut(Schema):
+    by: str
+    via: str
+
+
+class EventOut(Schema):
+    position: int
+    stream_id: uuid.UUID
+    version: int
+    type: str = Field(description="One of: " + ", ".join(events.SCHEMA_VERSIONS) + ".")
+    schema_version: int
+    data: dict[str, Any] = Field(description="As stored, in its schema_version.")
+    metadata: EventMetadataOut
+    recorded_at: datetime.datetime
+
+
+class EventsOut(Schema):
+    items: list[EventOut]
+    last_position: int = Field(description="Pass it as `after` next time.")
+    latest_position: int = Field(description="The log's last position now.")
+
+
+# --- TimelineJS -------------------------------------------------------------------------
+
+
+class TLDate(Schema):
+    year: int
+    month: int | None = None
+    day: int | None = None
+
+
+class TLText(Schema):
+    headline: str = Field(description="HTML: editors' text is escaped.")
+    text: str = ""
+
+
+class TLEvent(Schema):
+    start_date: TLDate
+    end_date: TLDate | None = None
+    display_date: str
+    text: TLText
+    group: str | None = None
+    unique_id: str
+
+
+class TLTimeline(Schema):
+    title: dict[str, TLText]
+    events: list[TLEvent]
+
+
+# --- filling them -----------------------------------------------------------------------
+
+
+def _absolute(request: HttpRequest, path: str) -> str:
+    return request.build_absolute_uri(path)
+
+
+def date_display(text: str) -> dict[str, str]:
+    return {"fr": dates.display(text, "fr"), "en": dates.display(text, "en")}
+
+
+def development_out(request: HttpRequest, development: Development) -> dict[str, Any]:
+    """A development (fetched with selectors.with_links) as DevelopmentOut."""
+    d = development
+    return {
+        "id": d.id,
+        "version": d.version,
+        "url": _absolute(request, reverse("timeline:development", args=[d.id])),
+        "title": d.title,
+        "summary": d.summary,
+        "kind": d.kind,
+        "date": d.date,
+        "date_lower": d.date_lower,
+        "date_upper": d.date_upper,
+        "date_display": date_display(d.date),
+        "date_note": d.date_note,
+        "status": d.status,
+        "status_reason": d.status_reason,
+        "place": d.place,
+        "stage": d.stage,
+        "topics": [t.slug for t in d.topics.all()],
+        "actors": [{"actor": r.actor.slug, "name": r.actor.name, "role": r.role}
+                   for r in d.roles.all()],
+        "sources": [
+            {k: str(s.get(k, "")) for k in ("publication", "title", "author", "date", "url",
+                                             "quote")}
+            for s in d.sources
+        ],
+        "corrections": d.corrections,
+        "reschedulings": d.reschedulings,
+        "first_recorded_at": d.first_recorded_at,
+        "updated_at": d.updated_at,
+    }
+
+
+def history_out(entry: selectors.HistoryEntry) -> dict[str, Any]:
+    return {
+        "position": entry.position,
+        "version": entry.version,
+        "type": entry.type,
+        "action": entry.action,
+        "recorded_at": entry.recorded_at,
+        "by": entry.by,
+        "via": entry.via,
+        "note": entry.note,
+        "reason": entry.reason,
+        "changes": [{"field": c.field, "before": c.before, "after": c.after}
+                    for c in entry.changes],
+    }
+
+
+def topic_out(request: HttpRequest, topic: Topic) -> dict[str, Any]:
+    return {
+        "slug": topic.slug,
+        "name_fr": topic.name_fr,
+        "name_en": topic.name_en,
+        "description_fr": topic.description_fr,
+        "description_en": topic.description_en,
+        "url": _absolute(request, reverse("timeline:topic", args=[topic.slug])),
+        "stages": [s.stage for s in topic.stages.all()],
+        "developments": getattr(topic, "development_count", 0),
+    }
+
+
+def stage_out(progress: selectors.StageProgress) -> dict[str, Any]:
+    reached, scheduled = progress.reached, progress.scheduled
+    return {
+        "stage": progress.stage,
+        "label": progress.label,
+        "reached": reached is not None,
+        "date": reached.date if reached else None,
+        "date_display": date_display(reached.date) if reached else None,
+        "development": reached.id if reached else None,
+        "count": progress.count,
+        "scheduled_date": scheduled.date if scheduled else None,
+        "scheduled_development": scheduled.id if scheduled else None,
+    }
+
+
+def event_out(event: Event) -> dict[str, Any]:
+    return {
+        "position": event.position,
+        "stream_id": event.stream_id,
+        "version": event.version,
+        "type": event.type,
+        "schema_version": event.schema_version,
+        "data": event.data,
+        # Only who and through what: request ids and idempotency keys stay private.
+        "metadata": {"by": str(event.metadata.get("by", "")),
+                     "via": str(event.metadata.get("via", ""))},
+        "recorded_at": event.recorded_at,
+    }
+

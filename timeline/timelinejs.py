@@ -1,0 +1,91 @@
+"""The timeline in TimelineJS3's JSON format, for newsrooms to embed.
+
+TimelineJS renders `headline` and `text` as HTML, so everything editors typed is escaped
+here. Dates keep their true precision: a month stays a month, a season spans its months.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.urls import reverse
+from django.utils import translation
+from django.utils.html import escape
+from django.utils.translation import gettext as _
+
+from timeline import dates
+from timeline.models import Development, Status
+
+
+def _tl_date(point: dates.EdtfDate, *, end: bool) -> dict[str, int]:
+    """One TimelineJS date object with only the parts the EDTF date gives."""
+    day = point.upper if end else point.lower
+    if point.precision == "day":
+        return {"year": day.year, "month": day.month, "day": day.day}
+    if point.precision in ("month", "season"):
+        return {"year": day.year, "month": day.month}
+    return {"year": day.year}
+
+
+def tl_dates(text: str) -> tuple[dict[str, int], dict[str, int] | None]:
+    """(start_date, end_date) for an EDTF text; end_date is None for a single day, month
+    or year."""
+    ends = text.split("/")
+    if len(ends) == 2:
+        return (_tl_date(dates.parse(ends[0]), end=False),
+                _tl_date(dates.parse(ends[1]), end=True))
+    parsed = dates.parse(text)
+    if parsed.precision == "season":
+        return _tl_date(parsed, end=False), _tl_date(parsed, end=True)
+    return _tl_date(parsed, end=False), None
+
+
+_MARKS = {Status.SCHEDULED: "scheduled", Status.CANCELLED: "cancelled",
+          Status.RETRACTED: "retracted"}
+
+
+def _headline(development: Development) -> str:
+    headline = escape(development.title)
+    if development.status in _MARKS:
+        headline += f" ({escape(Status(development.status).label)})"
+    return headline
+
+
+def _text(development: Development, link: str) -> str:
+    parts = []
+    if development.place:
+        parts.append(f"<p><em>{escape(development.place)}</em></p>")
+    if development.summary:
+        parts.append(f"<p>{escape(development.summary).replace(chr(10), '<br>')}</p>")
+    if development.status_reason:
+        parts.append(f"<p>{escape(development.status_reason)}</p>")
+    parts.append(f'<p><a href="{escape(link)}">{escape(_("Sources and history"))}</a></p>')
+    return "".join(parts)
+
+
+def timelinejs(
+    developments: Iterable[Development], *, lang: str, title: str, build_url: Any
+) -> dict[str, Any]:
+    """The document: a title slide and one event per development, grouped by first topic.
+    `build_url(path)` makes the links absolute."""
+    with translation.override(lang):
+        items = []
+        for d in developments:
+            start, end = tl_dates(d.date)
+            topics = list(d.topics.all())
+            event: dict[str, Any] = {
+                "start_date": start,
+                "display_date": dates.display(d.date, lang),
+                "text": {
+                    "headline": _headline(d),
+                    "text": _text(d, build_url(reverse("timeline:development", args=[d.id]))),
+                },
+                "unique_id": str(d.id),
+            }
+            if end:
+                event["end_date"] = end
+            if topics:
+                event["group"] = escape(topics[0].name(lang))
+            items.append(event)
+        return {"title": {"text": {"headline": escape(title), "text": ""}}, "events": items}
