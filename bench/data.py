@@ -192,42 +192,188 @@ def check_payloads(gen: Generator, n: int = 200) -> None:
         fields["status"] = status
 
 
-def events(gen: Generator, count: int, first_position: int,
-           start: datetime.datetime) -> Iterator[tuple]:
-    """`count` log rows from `first_position` on, as COPY tuples (JSON as text)."""
+def bounds(text: str) -> tuple[datetime.date, datetime.date]:
+    """Strict (lower, upper) of the EDTF forms `Generator.date` writes, as timeline.dates
+    computes them (check_bounds proves it on a sample)."""
+    if "/" in text:
+        start, end = text.split("/")
+        return bounds(start)[0], bounds(end)[1]
+    text = text.rstrip("~?%")
+    parts = [int(p) for p in text.split("-")]
+    if len(parts) == 3:
+        day = datetime.date(*parts)
+        return day, day
+    if len(parts) == 1:
+        return datetime.date(parts[0], 1, 1), datetime.date(parts[0], 12, 31)
+    year, month = parts
+    first, last = {21: (3, 5), 22: (6, 8), 23: (9, 11), 24: (12, 14)}.get(month, (month, month))
+    return _first_day(year, first), _first_day(year, last + 1) - datetime.timedelta(days=1)
+
+
+def _first_day(year: int, month: int) -> datetime.date:
+    return datetime.date(year + (month - 1) // 12, (month - 1) % 12 + 1, 1)
+
+
+def check_bounds(gen: Generator, n: int = 200) -> None:
+    from timeline import dates
+
+    for _ in range(n):
+        text, _ = gen.date()
+        parsed = dates.parse(text)
+        assert (parsed.text, parsed.lower, parsed.upper) == (text, *bounds(text)), text
+
+
+class ReadModels:
+    """The rows the projections would write for the developments being generated.
+
+    It replays each event with the projection's rules (timeline.projections: recorded,
+    corrected, rescheduled, confirmed, cancelled, retracted; v1 payloads upcast), so the
+    bench can set up a million-row read model without waiting for a rebuild. run.py
+    compares its checksum with a real rebuild's on the smallest size.
+    """
+
+    def __init__(self, topic_ids: dict[str, int], actor_ids: dict[str, tuple[int, str]]):
+        self.topic_ids = topic_ids
+        self.actor_ids = actor_ids
+        self.developments: list[tuple] = []
+        self.topics: list[tuple] = []
+        self.actors: list[tuple] = []
+
+    @staticmethod
+    def start(fields: dict[str, Any], event: tuple) -> dict[str, Any]:
+        state = dict(fields)
+        state.update(corrections=0, reschedulings=0, status_reason="",
+                     first_recorded_at=event[7])
+        return ReadModels.after(state, event)
+
+    @staticmethod
+    def after(state: dict[str, Any], event: tuple) -> dict[str, Any]:
+        state.update(version=event[2], updated_at=event[7], last_position=event[0])
+        return state
+
+    @staticmethod
+    def apply(state: dict[str, Any], type_: str, data: dict[str, Any],
+              event: tuple) -> dict[str, Any]:
+        if type_ == "DevelopmentCorrected":
+            state.update(data["changes"])
+            state["corrections"] += 0 if data["silent"] else 1
+        elif type_ == "DevelopmentRescheduled":
+            state["date"] = data["date"]
+            state["reschedulings"] += 1
+        elif type_ == "DevelopmentConfirmed":
+            state["status"] = "took_place"
+        else:
+            state["status"] = "cancelled" if type_ == "DevelopmentCancelled" else "retracted"
+            state["status_reason"] = data["reason"]
+        return ReadModels.after(state, event)
+
+    def add(self, stream: uuid.UUID, state: dict[str, Any]) -> None:
+        lower, upper = bounds(state["date"])
+        names = [self.actor_ids[a["actor"]][1] for a in state["actors"]]
+        search = [state["title"], state["summary"], state["place"], *names,
+                  *(s.get("publication", "") for s in state["sources"])]
+        self.developments.append((
+            stream, state["version"], state["title"], state["summary"], state["kind"],
+            state["date"], lower, upper, state["date_note"], state["status"], state["place"],
+            state["stage"], json.dumps(state["sources"], ensure_ascii=False),
+            state["corrections"], state["reschedulings"], state["status_reason"],
+            "\n".join(p for p in search if p), state["first_recorded_at"],
+            state["updated_at"], state["last_position"],
+        ))
+        for slug in state["topics"]:
+            self.topics.append((stream, self.topic_ids[slug]))
+        for order, actor in enumerate(state["actors"]):
+            self.actors.append((stream, self.actor_ids[actor["actor"]][0], actor["role"], order))
+
+
+DEVELOPMENT_COLUMNS = (
+    "id, version, title, summary, kind, date, date_lower, date_upper, date_note, status, "
+    "place, stage, sources, corrections, reschedulings, status_reason, search_text, "
+    "first_recorded_at, updated_at, last_position"
+)
+
+
+def events(gen: Generator, count: int, first_position: int, start: datetime.datetime,
+           models: ReadModels, pending: list[tuple[uuid.UUID, dict[str, Any]]],
+           last_chunk: bool) -> Iterator[tuple]:
+    """`count` log rows from `first_position` on, as COPY tuples (JSON as text); the read
+    model rows they project to are collected in `models`. `pending` holds the streams that
+    may still get a follow-up event, across chunks."""
     position = first_position
     clock = start
-    pending: list[tuple[uuid.UUID, dict[str, Any]]] = []
     metadata = json.dumps({"by": "bench", "via": "import"})
     end = first_position + count
     while position < end:
         clock += datetime.timedelta(milliseconds=gen.rng.randrange(1, 2000))
         if pending and gen.rng.random() < FOLLOW_UP_SHARE * 1.04:
-            stream, fields = pending.pop(gen.rng.randrange(len(pending)))
-            type_, data = gen.follow_up(fields)
-            yield (position, stream, 2, type_, 1, json.dumps(data, ensure_ascii=False),
-                   metadata, clock)
+            stream, state = pending.pop(gen.rng.randrange(len(pending)))
+            type_, data = gen.follow_up(state)
+            event = (position, stream, 2, type_, 1, json.dumps(data, ensure_ascii=False),
+                     metadata, clock)
+            models.add(stream, models.apply(state, type_, data, event))
         else:
             stream = gen.stream_id()
             fields = gen.fields()
             if gen.rng.random() < V1_SHARE:
                 data, schema = as_v1(fields), 1
+                fields = upcast_v1(data)
             else:
                 data, schema = fields, 2
+            event = (position, stream, 1, "DevelopmentRecorded", schema,
+                     json.dumps(data, ensure_ascii=False), metadata, clock)
+            state = models.start(fields, event)
             if len(pending) < 1000:
-                pending.append((stream, fields))
-            yield (position, stream, 1, "DevelopmentRecorded", schema,
-                   json.dumps(data, ensure_ascii=False), metadata, clock)
+                pending.append((stream, state))
+            else:
+                models.add(stream, state)
+        yield event
         position += 1
+    if last_chunk:
+        for stream, state in pending:
+            models.add(stream, state)
+        pending.clear()
 
 
+def upcast_v1(old: dict[str, Any]) -> dict[str, Any]:
+    """What the v1→v2 upcaster makes of an `as_v1` payload."""
+    new = {k: v for k, v in old.items() if k not in ("topic", "source")}
+    new["topics"] = [old["topic"]]
+    new["actors"] = [{"actor": a, "role": ""} for a in old["actors"]]
+    new["sources"] = [old["source"]]
+    new["stage"] = ""
+    new["date_note"] = ""
+    return new
+
+
+CHUNK = 50_000
 COLUMNS = "position, stream_id, version, type, schema_version, data, metadata, recorded_at"
 
 
-def copy_events(database_url: str, gen: Generator, count: int,
-                progress: Callable[[int], None] | None = None) -> int:
-    """Append `count` valid events to the log with COPY (untimed set-up). Returns the last
-    position. Inserts are all the log's triggers allow, and all this does."""
+def _copy_read_models(cur, models: ReadModels) -> None:
+    with cur.copy(f"COPY timeline_development ({DEVELOPMENT_COLUMNS}) FROM STDIN") as c:
+        for values in models.developments:
+            c.write_row(values)
+    with cur.copy("COPY timeline_developmenttopic (development_id, topic_id) FROM STDIN") as c:
+        for values in models.topics:
+            c.write_row(values)
+    with cur.copy('COPY timeline_developmentactor (development_id, actor_id, role, "order") '
+                  "FROM STDIN") as c:
+        for values in models.actors:
+            c.write_row(values)
+    models.developments.clear()
+    models.topics.clear()
+    models.actors.clear()
+
+
+def grow_log(database_url: str, gen: Generator, count: int,
+             progress: Callable[[int], None] | None = None) -> int:
+    """Append `count` valid events to the log with COPY, and their developments to the read
+    models, leaving the projection's checkpoint at the end of the log (untimed set-up).
+
+    The log must be fully projected before (it is after a rebuild or an earlier grow_log).
+    Inserts are all the log's triggers allow, and all this does to the log.
+    Returns the last position.
+    """
     import psycopg
 
     with psycopg.connect(database_url) as conn:
@@ -235,12 +381,31 @@ def copy_events(database_url: str, gen: Generator, count: int,
         start = conn.execute(
             "SELECT coalesce(max(recorded_at), '2020-01-01'::timestamptz) FROM timeline_event"
         ).fetchone()[0]
-        with conn.cursor() as cur, cur.copy(f"COPY timeline_event ({COLUMNS}) FROM STDIN") as copy:
-            for i, values in enumerate(events(gen, count, last + 1, start), 1):
-                copy.write_row(values)
-                if progress and i % 10_000 == 0:
-                    progress(10_000)
-        if progress:
-            progress(count % 10_000)
-        conn.execute("ANALYZE timeline_event")
+        topic_ids = dict(conn.execute("SELECT slug, id FROM timeline_topic").fetchall())
+        actor_ids = {slug: (id_, name) for slug, id_, name in
+                     conn.execute("SELECT slug, id, name FROM timeline_actor").fetchall()}
+        models = ReadModels(topic_ids, actor_ids)
+        pending: list[tuple[uuid.UUID, dict[str, Any]]] = []
+        clock = start
+        with conn.cursor() as cur:
+            # In chunks, so a million developments never sit in memory at once.
+            for first in range(0, count, CHUNK):
+                size = min(CHUNK, count - first)
+                chunk = events(gen, size, last + 1 + first, clock, models, pending,
+                               last_chunk=first + size == count)
+                with cur.copy(f"COPY timeline_event ({COLUMNS}) FROM STDIN") as copy:
+                    for values in chunk:
+                        copy.write_row(values)
+                        clock = values[7]
+                _copy_read_models(cur, models)
+                if progress:
+                    progress(size)
+            cur.execute(
+                "INSERT INTO timeline_projectionstate (name, position) VALUES ('developments', %s)"
+                " ON CONFLICT (name) DO UPDATE SET position = excluded.position",
+                [last + count],
+            )
+        for table in ("timeline_event", "timeline_development", "timeline_developmenttopic",
+                      "timeline_developmentactor"):
+            conn.execute(f"ANALYZE {table}")
     return last + count

@@ -28,8 +28,11 @@ STATUSES = [s.value for s in Delivery.Status]
 
 
 class PublishForm(forms.Form):
-    week = forms.CharField(label=_("ISO week"), max_length=8,
-                           help_text=_("For example 2026-W12. By default, last week."))
+    week = forms.CharField(
+        label=_("ISO week"),
+        max_length=8,
+        help_text=_("For example 2026-W12. By default, last week."),
+    )
 
     def clean_week(self):
         week = self.cleaned_data["week"].strip()
@@ -42,10 +45,27 @@ class PublishForm(forms.Form):
 
 @admin.register(Digest)
 class DigestAdmin(admin.ModelAdmin):
-    list_display = ["number", "week", "title", "published_at", "sent", "waiting", "failed",
-                    "skipped"]
-    readonly_fields = ["number", "week", "week_start", "week_end", "title", "published_at",
-                       "log_position", "delivery_counts", "preview"]
+    list_display = [
+        "number",
+        "week",
+        "title",
+        "published_at",
+        "sent",
+        "waiting",
+        "failed",
+        "skipped",
+    ]
+    readonly_fields = [
+        "number",
+        "week",
+        "week_start",
+        "week_end",
+        "title",
+        "published_at",
+        "log_position",
+        "delivery_counts",
+        "preview",
+    ]
     exclude = ["content", "html", "text"]
     actions = ["send_test"]
     change_list_template = "feeds/admin/digest_change_list.html"
@@ -67,8 +87,12 @@ class DigestAdmin(admin.ModelAdmin):
         if not obj.n_failed:
             return 0
         url = reverse("admin:feeds_delivery_changelist")
-        return format_html('<a href="{}?digest__id__exact={}&status__exact=failed">{}</a>',
-                           url, obj.pk, obj.n_failed)
+        return format_html(
+            '<a href="{}?digest__id__exact={}&status__exact=failed">{}</a>',
+            url,
+            obj.pk,
+            obj.n_failed,
+        )
 
     @admin.display(description=_("skipped"))
     def skipped(self, obj):
@@ -98,40 +122,52 @@ class DigestAdmin(admin.ModelAdmin):
     def has_publish_permission(self, request):
         return request.user.has_perm("feeds.add_digest")
 
-    @admin.action(description=_("Send me a test of this issue"),
-                  permissions=["send_test_digest"])
+    @admin.action(description=_("Send me a test of this issue"), permissions=["send_test_digest"])
     def send_test(self, request, queryset):
         if not request.user.email:
-            self.message_user(request, _("Your account has no email address."),
-                              messages.ERROR)
+            self.message_user(request, _("Your account has no email address."), messages.ERROR)
             return
         lang = "en" if (get_language() or "fr").startswith("en") else "fr"
         recipient = emails.Recipient(
-            email=request.user.email, language=lang, topics=None, topic_names=[],
+            email=request.user.email,
+            language=lang,
+            topics=None,
+            topic_names=[],
             unsubscribe_url=f"{settings.SITE_URL}/subscribe/",
             preferences_url=f"{settings.SITE_URL}/subscribe/",
         )
         for digest in queryset:
             message = emails.digest_message(
-                digest=digest, recipient=recipient, test=True,
+                digest=digest,
+                recipient=recipient,
+                test=True,
                 message_id=make_msgid(f"test-{digest.number}", domain=settings.SITE_DOMAIN),
             )
             try:
                 message.send()
             except Exception as error:  # noqa: BLE001 - shown to the editor
-                self.message_user(request, _("Could not send issue %(n)s: %(error)s")
-                                  % {"n": digest.number, "error": error}, messages.ERROR)
+                self.message_user(
+                    request,
+                    _("Could not send issue %(n)s: %(error)s")
+                    % {"n": digest.number, "error": error},
+                    messages.ERROR,
+                )
             else:
-                self.message_user(request, _("Issue %(n)s sent to %(email)s.")
-                                  % {"n": digest.number, "email": request.user.email})
+                self.message_user(
+                    request,
+                    _("Issue %(n)s sent to %(email)s.")
+                    % {"n": digest.number, "email": request.user.email},
+                )
 
     def get_urls(self):
         publish = self.admin_site.admin_view(self.publish_view)
         return [path("publish/", publish, name="feeds_digest_publish"), *super().get_urls()]
 
     def changelist_view(self, request, extra_context=None):
-        extra_context = {**(extra_context or {}),
-                         "can_publish": self.has_publish_permission(request)}
+        extra_context = {
+            **(extra_context or {}),
+            "can_publish": self.has_publish_permission(request),
+        }
         return super().changelist_view(request, extra_context)
 
     def publish_view(self, request):
@@ -144,30 +180,59 @@ class DigestAdmin(admin.ModelAdmin):
             week = form.cleaned_data["week"]
             published = digests.digest_publish(week=week)
             if published.digest is None:
-                self.message_user(request, _("Nothing happened in %(week)s: no issue.")
-                                  % {"week": week}, messages.WARNING)
+                self.message_user(
+                    request,
+                    _("Nothing happened in %(week)s: no issue.") % {"week": week},
+                    messages.WARNING,
+                )
             elif published.created:
-                self.message_user(request, _("Issue %(n)s published for %(week)s; "
-                                             "sending has started.")
-                                  % {"n": published.digest.number, "week": week})
+                self.message_user(
+                    request,
+                    _("Issue %(n)s published for %(week)s; sending has started.")
+                    % {"n": published.digest.number, "week": week},
+                )
             else:
-                self.message_user(request, _("%(week)s already has issue %(n)s.")
-                                  % {"n": published.digest.number, "week": week},
-                                  messages.WARNING)
+                self.message_user(
+                    request,
+                    _("%(week)s already has issue %(n)s.")
+                    % {"n": published.digest.number, "week": week},
+                    messages.WARNING,
+                )
             return redirect("admin:feeds_digest_changelist")
-        context = {**self.admin_site.each_context(request), "form": form,
-                   "opts": self.model._meta, "title": _("Publish a digest")}
+        context = {
+            **self.admin_site.each_context(request),
+            "form": form,
+            "opts": self.model._meta,
+            "title": _("Publish a digest"),
+        }
         return TemplateResponse(request, "feeds/admin/digest_publish.html", context)
 
 
 @admin.register(Delivery)
 class DeliveryAdmin(admin.ModelAdmin):
-    list_display = ["id", "digest", "subscriber_id", "status", "attempts", "claimed_at",
-                    "sent_at", "short_error"]
+    list_display = [
+        "id",
+        "digest",
+        "subscriber_id",
+        "status",
+        "attempts",
+        "claimed_at",
+        "sent_at",
+        "short_error",
+    ]
     list_filter = ["status", "digest"]
     list_select_related = ["digest"]
-    readonly_fields = ["digest", "subscriber_id", "status", "attempts", "claimed_at",
-                       "sent_at", "error", "message_id", "created_at"]
+    readonly_fields = [
+        "digest",
+        "subscriber_id",
+        "status",
+        "attempts",
+        "claimed_at",
+        "sent_at",
+        "error",
+        "message_id",
+        "created_at",
+    ]
     exclude = ["subscriber"]
 
     @admin.display(description=_("last error"))
@@ -188,10 +253,20 @@ class DeliveryAdmin(admin.ModelAdmin):
 class SubscriberAdmin(admin.ModelAdmin):
     """Deleting a subscriber erases them; their deliveries stay, unlinked, for the counts."""
 
-    list_display = ["email", "language", "all_topics", "confirmed_at", "unsubscribed_at",
-                    "created_at"]
-    list_filter = ["language", "all_topics", ("confirmed_at", admin.EmptyFieldListFilter),
-                   ("unsubscribed_at", admin.EmptyFieldListFilter)]
+    list_display = [
+        "email",
+        "language",
+        "all_topics",
+        "confirmed_at",
+        "unsubscribed_at",
+        "created_at",
+    ]
+    list_filter = [
+        "language",
+        "all_topics",
+        ("confirmed_at", admin.EmptyFieldListFilter),
+        ("unsubscribed_at", admin.EmptyFieldListFilter),
+    ]
     search_fields = ["email"]
     readonly_fields = ["created_at", "confirmed_at", "unsubscribed_at"]
     filter_horizontal = ["topics"]

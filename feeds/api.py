@@ -1,7 +1,10 @@
-"""Digests and subscriptions in the API; handlers stay thin and call the services."""
+"""Digests and subscriptions in the API; handlers stay thin and call the services.
+
+Errors take the project's one shape, {"detail", "errors": [{"field", "message"}]}
+(timeline/api_errors.py): a ValidationError from the services becomes a 422 there.
+"""
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Router
@@ -9,7 +12,9 @@ from ninja.responses import Status
 
 from feeds import subscriptions
 from feeds.models import Digest
-from feeds.schemas import DigestDetailOut, DigestOut, ErrorOut, SubscriptionIn, SubscriptionOut
+from feeds.schemas import DigestDetailOut, DigestOut, SubscriptionIn, SubscriptionOut
+from timeline.api_errors import error_body
+from timeline.schemas import ErrorOut
 
 router = Router(tags=["digests and subscriptions"])
 
@@ -29,24 +34,30 @@ def _digest(digest: Digest, detail: bool = False) -> dict:
     return data
 
 
-@router.post("/subscriptions", response={202: SubscriptionOut, 422: ErrorOut, 429: ErrorOut},
-             summary="Subscribe to the weekly digest (double opt-in)")
+@router.post(
+    "/subscriptions",
+    response={202: SubscriptionOut, 422: ErrorOut, 429: ErrorOut},
+    summary="Subscribe to the weekly digest (double opt-in)",
+)
 def subscription_create(request: HttpRequest, payload: SubscriptionIn):
     """Sends a confirmation link to the address; nothing else is sent before it is followed.
     The answer is the same whether or not the address was already subscribed."""
     try:
         subscriptions.subscription_request(
-            email=payload.email, language=payload.language, topics=payload.topics,
-            client=request.META.get("REMOTE_ADDR", "unknown"),
+            email=payload.email,
+            language=payload.language,
+            topics=payload.topics,
+            client=subscriptions.client_address(request),
         )
-    except ValidationError as error:
-        return Status(422, {"detail": _("Some fields are not valid."),
-                            "errors": error.message_dict})
     except subscriptions.RateLimited as limited:
-        return Status(429, {"detail": limited.message,
-                            "errors": {limited.field: [limited.message]}})
-    return Status(202, {"status": "confirmation_sent",
-                        "detail": _("Check your inbox for the confirmation link.")})
+        return Status(429, error_body(limited.message, [(limited.field, limited.message)]))
+    return Status(
+        202,
+        {
+            "status": "confirmation_sent",
+            "detail": _("Check your inbox for the confirmation link."),
+        },
+    )
 
 
 @router.get("/digests", response=list[DigestOut], summary="Published digests, newest first")
@@ -54,11 +65,14 @@ def digest_list(request: HttpRequest):
     return [_digest(d) for d in Digest.objects.order_by("-number")]
 
 
-@router.get("/digests/{number}", response={200: DigestDetailOut, 404: ErrorOut},
-            summary="One digest, as frozen at publication")
+@router.get(
+    "/digests/{number}",
+    response={200: DigestDetailOut, 404: ErrorOut},
+    summary="One digest, as frozen at publication",
+)
 def digest_get(request: HttpRequest, number: int):
     digest = Digest.objects.filter(number=number).first()
     if digest is None:
-        return Status(404, {"detail": _("No digest number %(number)s.") % {"number": number},
-                            "errors": {"number": [_("No such digest.")]}})
+        message = _("No digest number %(number)s.") % {"number": number}
+        return Status(404, error_body(message, [("number", message)]))
     return Status(200, _digest(digest, detail=True))

@@ -109,8 +109,12 @@ def delivery_send(*, delivery_id: int) -> Outcome:
     delivery = Delivery.objects.select_related("digest", "subscriber").get(id=delivery_id)
     subscriber = delivery.subscriber
     if subscriber is None or not subscriber.is_active:
-        _finish(delivery_id, now, status=Delivery.Status.SKIPPED,
-                error="unsubscribed or erased before sending")
+        _finish(
+            delivery_id,
+            now,
+            status=Delivery.Status.SKIPPED,
+            error="unsubscribed or erased before sending",
+        )
         return Outcome.SKIPPED
     message_id = emails.digest_message_id(digest=delivery.digest, delivery_id=delivery_id)
     try:
@@ -122,8 +126,14 @@ def delivery_send(*, delivery_id: int) -> Outcome:
         message.send()
     except Exception as error:  # noqa: BLE001 - every failure is recorded on the row
         return _failed(delivery, now, error)
-    _finish(delivery_id, now, status=Delivery.Status.SENT, sent_at=timezone.now(), error="",
-            message_id=message_id)
+    _finish(
+        delivery_id,
+        now,
+        status=Delivery.Status.SENT,
+        sent_at=timezone.now(),
+        error="",
+        message_id=message_id,
+    )
     return Outcome.SENT
 
 

@@ -191,6 +191,7 @@ def _item(development: Any, action: str, note: str = "", previous_date: str = ""
         "title": development.title,
         "summary": _one_line(development.summary),
         "date": development.date,
+        "date_lower": development.date_lower.isoformat(),
         "place": development.place,
         "status": development.status,
         "action": action,
@@ -216,6 +217,7 @@ def digest_content(*, week: str) -> dict[str, Any]:
         action, note = _action(change)
         previous = change.rescheduled_from if action == "rescheduled" else ""
         items.append(_item(change.development, action, note, previous))
+    items.sort(key=lambda item: item["date_lower"], reverse=True)  # latest first
     listed = {item["id"] for item in items}
     first = sunday + datetime.timedelta(days=1)
     last = sunday + datetime.timedelta(weeks=UPCOMING_WEEKS)
@@ -269,8 +271,7 @@ def digest_view(
     words = words_for(lang)
     followed = None if topics is None else set(topics)
     sections: dict[str, dict[str, Any]] = {
-        topic["slug"]: {"slug": topic["slug"], "name": topic.get(lang) or topic["fr"],
-                        "items": []}
+        topic["slug"]: {"slug": topic["slug"], "name": topic.get(lang) or topic["fr"], "items": []}
         for topic in content["topics"]
         if followed is None or topic["slug"] in followed
     }
@@ -294,8 +295,9 @@ def digest_view(
     }
 
 
-def digest_render(content: dict[str, Any], *, lang: str = "fr",
-                  topics: list[str] | None = None) -> tuple[str, str]:
+def digest_render(
+    content: dict[str, Any], *, lang: str = "fr", topics: list[str] | None = None
+) -> tuple[str, str]:
     """(html, text) of the issue's body for one reader; the HTML carries inline CSS."""
     context = digest_view(content, lang=lang, topics=topics)
     html = render_to_string("emails/_digest-content.html", context)
@@ -371,8 +373,14 @@ def digest_publish(*, week: str) -> Published:
             with transaction.atomic():
                 number = _next_number()
                 digest = Digest.objects.create(
-                    number=number, week=week, week_start=monday, week_end=sunday,
-                    title=digest_title(number=number), content=content, html=html, text=text,
+                    number=number,
+                    week=week,
+                    week_start=monday,
+                    week_end=sunday,
+                    title=digest_title(number=number),
+                    content=content,
+                    html=html,
+                    text=text,
                     log_position=position,
                 )
                 recipients = _freeze_recipients(digest)

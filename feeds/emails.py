@@ -4,6 +4,7 @@ one multipart/alternative message. The digest and the confirmation are built her
 from __future__ import annotations
 
 from dataclasses import dataclass
+from email.utils import make_msgid
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -38,7 +39,8 @@ def message_build(
         body=text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[to],
-        headers=headers or {},
+        # A Message-ID from our own domain, not the sending host's name.
+        headers={"Message-ID": make_msgid(domain=settings.SITE_DOMAIN), **(headers or {})},
     )
     message.attach_alternative(html, "text/html")
     return message
@@ -75,17 +77,14 @@ def digest_message(
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         "Content-Language": recipient.language,
     }
-    return message_build(template="digest", context=context, to=recipient.email,
-                         headers=headers)
+    return message_build(template="digest", context=context, to=recipient.email, headers=headers)
 
 
-def confirmation_message(*, email: str, language: str, confirm_url: str
-                         ) -> EmailMultiAlternatives:
+def confirmation_message(*, email: str, language: str, confirm_url: str) -> EmailMultiAlternatives:
     """The double opt-in message: nothing else is sent before its link is followed."""
     with translation.override(language):
         return message_build(
             template="confirm",
-            context={"confirm_url": confirm_url, "site_url": settings.SITE_URL,
-                     "lang": language},
+            context={"confirm_url": confirm_url, "site_url": settings.SITE_URL, "lang": language},
             to=email,
         )

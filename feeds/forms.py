@@ -8,16 +8,18 @@ from timeline import selectors
 
 
 class PreferencesForm(forms.Form):
-    language = forms.ChoiceField(label=_("Language of the digest"), choices=Language.choices,
-                                 widget=forms.RadioSelect)
+    language = forms.ChoiceField(
+        label=_("Language of the digest"), choices=Language.choices, widget=forms.RadioSelect
+    )
     scope = forms.ChoiceField(
         label=_("Topics"),
         choices=[("all", _("All topics")), ("some", _("Only the topics I choose"))],
         initial="all",
         widget=forms.RadioSelect,
     )
-    topics = forms.MultipleChoiceField(label=_("My topics"), required=False,
-                                       widget=forms.CheckboxSelectMultiple)
+    topics = forms.MultipleChoiceField(
+        label=_("My topics"), required=False, widget=forms.CheckboxSelectMultiple
+    )
 
     def __init__(self, *args, lang: str = "fr", **kwargs):
         super().__init__(*args, **kwargs)

@@ -17,12 +17,6 @@ class SubscriptionOut(Schema):
     detail: str
 
 
-class ErrorOut(Schema):
-    detail: str
-    errors: dict[str, list[str]] = Field(default_factory=dict,
-                                         description="Messages per field at fault.")
-
-
 class DigestOut(Schema):
     number: int
     week: str

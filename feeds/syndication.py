@@ -49,8 +49,9 @@ def _url(path: str) -> str:
     return f"{settings.SITE_URL}{path}"
 
 
-def _cached(parts: list[object], build: Callable[[], bytes],
-            last_modified: datetime.datetime | None) -> Document:
+def _cached(
+    parts: list[object], build: Callable[[], bytes], last_modified: datetime.datetime | None
+) -> Document:
     key = "feeds:doc:" + hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()
     document = cache.get(key)
     if document is None:
@@ -64,8 +65,11 @@ def _cached(parts: list[object], build: Callable[[], bytes],
 def _log_stamp() -> tuple[list[object], datetime.datetime | None]:
     """Cache-key parts that change with every appended event (and with the database)."""
     changed = selectors.latest_change()
-    stamp = [settings.DATABASES["default"]["NAME"], selectors.latest_position(),
-             changed.timestamp() if changed else 0]
+    stamp = [
+        settings.DATABASES["default"]["NAME"],
+        selectors.latest_position(),
+        changed.timestamp() if changed else 0,
+    ]
     return stamp, changed
 
 
@@ -78,8 +82,9 @@ def _feed(*, path: str, fmt: str, title: str, description: str, home: str) -> Fe
     fg.title(title)
     fg.subtitle(description)
     fg.description(description)
-    fg.link(href=_url(path), rel="self", type=ATOM.split(";")[0] if fmt == "atom"
-            else RSS.split(";")[0])
+    fg.link(
+        href=_url(path), rel="self", type=ATOM.split(";")[0] if fmt == "atom" else RSS.split(";")[0]
+    )
     fg.link(href=_url(home), rel="alternate")  # last: feedgen makes it the RSS <link>
     fg.language("fr")
     fg.author({"name": "kztrack"})
@@ -95,26 +100,38 @@ def _serialise(fg: FeedGenerator, fmt: str, updated: datetime.datetime | None) -
 
 
 def _development_html(development) -> str:
-    parts = [format_html("<p><strong>{}</strong>{}</p>", dates.display(development.date),
-                         format_html(" — {}", development.place) if development.place else "")]
+    parts = [
+        format_html(
+            "<p><strong>{}</strong>{}</p>",
+            dates.display(development.date),
+            format_html(" — {}", development.place) if development.place else "",
+        )
+    ]
     if development.status in (Status.RETRACTED, Status.CANCELLED):
         label = "Retiré" if development.status == Status.RETRACTED else "Annulé"
-        parts.append(format_html("<p><strong>{} :</strong> {}</p>", label,
-                                 development.status_reason))
+        parts.append(
+            format_html("<p><strong>{} :</strong> {}</p>", label, development.status_reason)
+        )
     if development.summary:
         parts.append(format_html("<p>{}</p>", development.summary))
     if development.sources:
-        parts.append(format_html("<p>Sources : {}</p>", format_html_join(
-            " ; ", "{}", ((_source_text(s),) for s in development.sources))))
+        parts.append(
+            format_html(
+                "<p>Sources : {}</p>",
+                format_html_join(" ; ", "{}", ((_source_text(s),) for s in development.sources)),
+            )
+        )
     if development.corrections:
-        parts.append(format_html("<p>Corrigé ({}) : voir l'historique.</p>",
-                                 development.corrections))
+        parts.append(
+            format_html("<p>Corrigé ({}) : voir l'historique.</p>", development.corrections)
+        )
     return "".join(parts)
 
 
 def _source_text(source: dict) -> str:
-    return ", ".join(p for p in (source.get("publication"), source.get("title"),
-                                 source.get("date")) if p)
+    return ", ".join(
+        p for p in (source.get("publication"), source.get("title"), source.get("date")) if p
+    )
 
 
 def _development_summary(development) -> str:
@@ -145,8 +162,10 @@ def timeline_feed(*, fmt: str, topic=None) -> Document:
     if topic is None:
         path, home = f"/feeds/timeline.{fmt}", "/"
         title = "kztrack — Kazakhstan et Union européenne"
-        description = ("Les développements des relations entre le Kazakhstan et l'Union "
-                       "européenne, les plus récemment mis à jour d'abord.")
+        description = (
+            "Les développements des relations entre le Kazakhstan et l'Union "
+            "européenne, les plus récemment mis à jour d'abord."
+        )
     else:
         path, home = f"/feeds/topics/{topic.slug}.{fmt}", f"/topics/{topic.slug}/"
         title = f"kztrack — {topic.name_fr}"
@@ -168,10 +187,14 @@ def digests_feed(*, fmt: str) -> Document:
     state = Digest.objects.aggregate(n=Count("id"), last=Max("published_at"))
 
     def build() -> bytes:
-        fg = _feed(path=f"/feeds/digests.{fmt}", fmt=fmt, home="/digests/",
-                   title="Quoi de neuf au Kazakhstan cette semaine ?",
-                   description="La lettre hebdomadaire de kztrack : ce qui a changé dans les "
-                               "relations entre le Kazakhstan et l'Union européenne.")
+        fg = _feed(
+            path=f"/feeds/digests.{fmt}",
+            fmt=fmt,
+            home="/digests/",
+            title="Quoi de neuf au Kazakhstan cette semaine ?",
+            description="La lettre hebdomadaire de kztrack : ce qui a changé dans les "
+            "relations entre le Kazakhstan et l'Union européenne.",
+        )
         issues = list(Digest.objects.order_by("-number")[:FEED_LENGTH])
         for digest in issues:
             fe = fg.add_entry(order="append")
@@ -197,8 +220,7 @@ def _calendar_status(development) -> str:
     if development.status == Status.TOOK_PLACE:
         return "CONFIRMED"
     parsed = dates.parse(development.date)
-    vague = parsed.approximate or parsed.uncertain or parsed.precision not in ("day",
-                                                                              "interval")
+    vague = parsed.approximate or parsed.uncertain or parsed.precision not in ("day", "interval")
     return "TENTATIVE" if vague else "CONFIRMED"
 
 

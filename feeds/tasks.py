@@ -68,8 +68,7 @@ def resume_deliveries(follow: bool = False) -> int:
 
 @shared_task
 def send_confirmation(subscriber_id: int, language: str, topics: list[str] | None) -> None:
-    subscriptions.confirmation_send(subscriber_id=subscriber_id, language=language,
-                                    topics=topics)
+    subscriptions.confirmation_send(subscriber_id=subscriber_id, language=language, topics=topics)
 
 
 @worker_ready.connect

@@ -27,8 +27,12 @@ def _lang() -> str:
 
 @require_GET
 def digest_list(request: HttpRequest) -> HttpResponse:
-    paginator = Paginator(Digest.objects.order_by("-number").only(
-        "number", "week", "week_start", "week_end", "title", "published_at"), ARCHIVE_PAGE)
+    paginator = Paginator(
+        Digest.objects.order_by("-number").only(
+            "number", "week", "week_start", "week_end", "title", "published_at"
+        ),
+        ARCHIVE_PAGE,
+    )
     page = paginator.get_page(request.GET.get("page"))
     return render(request, "feeds/digest_list.html", {"page": page})
 
@@ -38,17 +42,12 @@ def digest_detail(request: HttpRequest, number: int) -> HttpResponse:
     digest = get_object_or_404(Digest, number=number)
     newer = Digest.objects.filter(number__gt=number).order_by("number").first()
     older = Digest.objects.filter(number__lt=number).order_by("-number").first()
-    return render(request, "feeds/digest_detail.html",
-                  {"digest": digest, "newer": newer, "older": older})
+    return render(
+        request, "feeds/digest_detail.html", {"digest": digest, "newer": newer, "older": older}
+    )
 
 
 # --- subscriptions ----------------------------------------------------------------------
-
-
-def _client(request: HttpRequest) -> str:
-    # REMOTE_ADDR only: X-Forwarded-For is the client's to forge. Behind a proxy, have the
-    # proxy set REMOTE_ADDR (gunicorn's --forwarded-allow-ips does).
-    return request.META.get("REMOTE_ADDR", "unknown")
 
 
 def _add_errors(form, error: ValidationError) -> None:
@@ -68,7 +67,7 @@ def subscribe(request: HttpRequest) -> HttpResponse:
                 email=form.cleaned_data["email"],
                 language=form.cleaned_data["language"],
                 topics=form.chosen_topics(),
-                client=_client(request),
+                client=subscriptions.client_address(request),
             )
         except ValidationError as error:
             _add_errors(form, error)
@@ -96,10 +95,14 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
         subscriber = subscriptions.subscription_confirm(token=token)
     except (subscriptions.BadLink, ValidationError) as error:
         return _bad_link(request, error)
-    return render(request, "feeds/confirmed.html", {
-        "subscriber": subscriber,
-        "preferences_url": subscriptions.preferences_url(subscriber),
-    })
+    return render(
+        request,
+        "feeds/confirmed.html",
+        {
+            "subscriber": subscriber,
+            "preferences_url": subscriptions.preferences_url(subscriber),
+        },
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -109,22 +112,34 @@ def preferences(request: HttpRequest, token: str) -> HttpResponse:
     except subscriptions.BadLink as error:
         return _bad_link(request, error)
     slugs = subscriber.topic_slugs()
-    initial = {"language": subscriber.language, "scope": "all" if slugs is None else "some",
-               "topics": slugs or []}
+    initial = {
+        "language": subscriber.language,
+        "scope": "all" if slugs is None else "some",
+        "topics": slugs or [],
+    }
     form = PreferencesForm(request.POST or None, lang=_lang(), initial=initial)
     saved = False
     if request.method == "POST" and form.is_valid():
         try:
-            subscriptions.subscription_update(subscriber=subscriber,
-                                              language=form.cleaned_data["language"],
-                                              topics=form.chosen_topics())
+            subscriptions.subscription_update(
+                subscriber=subscriber,
+                language=form.cleaned_data["language"],
+                topics=form.chosen_topics(),
+            )
             saved = True
         except ValidationError as error:
             _add_errors(form, error)
-    return render(request, "feeds/preferences.html", {
-        "form": form, "subscriber": subscriber, "saved": saved,
-        "unsubscribe_url": subscriptions.unsubscribe_url(subscriber),
-    }, status=400 if request.method == "POST" and not saved else 200)
+    return render(
+        request,
+        "feeds/preferences.html",
+        {
+            "form": form,
+            "subscriber": subscriber,
+            "saved": saved,
+            "unsubscribe_url": subscriptions.unsubscribe_url(subscriber),
+        },
+        status=400 if request.method == "POST" and not saved else 200,
+    )
 
 
 @csrf_exempt  # RFC 8058: the mail provider's one-click POST has no cookie and no token
@@ -144,16 +159,17 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
 # --- feeds ------------------------------------------------------------------------------
 
 
-def _serve(request: HttpRequest, document: syndication.Document,
-           content_type: str) -> HttpResponse:
+def _serve(request: HttpRequest, document: syndication.Document, content_type: str) -> HttpResponse:
     """The document, or 304 when the client's ETag or date still matches."""
     response = HttpResponse(document.body, content_type=content_type)
     response.headers["ETag"] = document.etag
     response.headers["Last-Modified"] = http_date(document.last_modified.timestamp())
     patch_cache_control(response, public=True, max_age=300)
     return get_conditional_response(
-        request, etag=document.etag,
-        last_modified=int(document.last_modified.timestamp()), response=response,
+        request,
+        etag=document.etag,
+        last_modified=int(document.last_modified.timestamp()),
+        response=response,
     )
 
 

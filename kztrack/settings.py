@@ -165,6 +165,10 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+if STATIC_ROOT.is_dir():
+    # Collected files (the docker image runs collectstatic): gunicorn serves them through
+    # WhiteNoise, with no proxy in front. `make run` has DEBUG and runserver instead.
+    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
 
 # Redis, when given, backs the cache and the Celery broker.
 REDIS_URL = os.environ.get("REDIS_URL", "")

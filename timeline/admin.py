@@ -604,3 +604,7 @@ class ActorAdmin(SlugFixedAfterCreation, admin.ModelAdmin):
     list_filter = ("kind",)
     search_fields = ("slug", "name", "description_fr")
     prepopulated_fields = {"slug": ("name",)}
+
+
+# The API tokens' admin lives in its own module; importing it registers it.
+from timeline import admin_tokens  # noqa: E402, F401

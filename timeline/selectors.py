@@ -537,6 +537,16 @@ class TimelineShape:
     last: datetime.date | None
 
 
+def cache_key(name: str, *parts: Any) -> str:
+    """A cache key that changes whenever an event is appended: the last position and its
+    time (positions restart in a fresh database, times do not), and the database's name."""
+    last = Event.objects.order_by("-position").values_list("position", "recorded_at").first()
+    stamp = f"{last[0]}-{last[1].timestamp()}" if last else "0"
+    db_name = settings.DATABASES["default"]["NAME"]
+    wanted = ":".join(str(p) for p in (db_name, stamp, *parts))
+    return f"{name}:{hashlib.sha256(wanted.encode()).hexdigest()}"
+
+
 def _shape_uncached(filters: TimelineFilters, max_marks: int) -> dict[str, Any]:
     qs = developments_filtered(filters)
     total = qs.count()
@@ -579,11 +589,7 @@ def timeline_shape(*, filters: TimelineFilters = NO_FILTERS, max_marks: int = 30
     """Marks per development, or counts per topic and month when there are more than
     `max_marks`. Cached until the log moves: at a million developments the count and the
     aggregate take a second, and they only change when an event is appended."""
-    last = Event.objects.order_by("-position").values_list("position", "recorded_at").first()
-    stamp = f"{last[0]}-{last[1].timestamp()}" if last else "0"
-    db_name = settings.DATABASES["default"]["NAME"]
-    wanted = f"{db_name}:{stamp}:{max_marks}:{filters.key}"
-    key = "timeline-shape:" + hashlib.sha256(wanted.encode()).hexdigest()
+    key = cache_key("timeline-shape", max_marks, filters.key)
     data = cache.get(key)
     if data is None:
         data = _shape_uncached(filters, max_marks)

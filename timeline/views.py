@@ -9,7 +9,10 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.core.cache import cache
 from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -116,9 +119,17 @@ def _page(request: HttpRequest, filters: selectors.TimelineFilters, *, newest_fi
         return selectors.TimelinePage(items=[], next_cursor=None)
 
 
-def _picture(filters: selectors.TimelineFilters, lang: str) -> visual.Picture | None:
-    shape = selectors.timeline_shape(filters=filters)
-    return visual.picture(shape, lang=lang, params=filters.as_params())
+def _picture(filters: selectors.TimelineFilters, lang: str) -> str:
+    """The visual timeline's SVG. Drawing thousands of marks takes a second, so the
+    drawing is kept until the log moves (or an hour, for renamed topics)."""
+    key = selectors.cache_key("timeline-picture", lang, filters.key)
+    html = cache.get(key)
+    if html is None:
+        shape = selectors.timeline_shape(filters=filters)
+        picture = visual.picture(shape, lang=lang, params=filters.as_params())
+        html = render_to_string("timeline/_visual.html", {"picture": picture})
+        cache.set(key, html, timeout=3600)
+    return mark_safe(html)  # noqa: S308 - rendered by the template, which escapes
 
 
 def _choices() -> dict[str, Any]:
@@ -176,7 +187,7 @@ def topic(request: HttpRequest, slug: str) -> HttpResponse:
         "first_page": first_page,
         "errors": errors,
         "upcoming": selectors.upcoming_list(filters=filters, limit=5) if first_page else [],
-        "picture": _picture(filters, lang) if first_page else None,
+        "picture": _picture(filters, lang) if first_page else "",
     }
     return render(request, "timeline/topic.html", context, status=400 if errors else 200)
 

@@ -3,12 +3,13 @@ templates/timeline/_visual.html draws as SVG (so the template escapes every titl
 
 Up to a few hundred developments each gets its own mark (a dot for a day, a bar for a
 month, a season, a year or a range), linking to its page. Beyond that the marks would
-blur into one another, so each topic shows one dot per month sized by its count,
-linking to that month of the filtered timeline.
+blur into one another, so each topic shows one dot per month sized by its count (per
+year past fifteen years), linking to that month of the filtered timeline.
 """
 
 from __future__ import annotations
 
+import calendar
 import datetime
 import math
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ WIDTH = 960
 LABEL_WIDTH = 200
 RIGHT = 12
 AXIS_HEIGHT = 22
+YEARLY_AFTER_YEARS = 15  # beyond this span, aggregated dots count years, not months
 LANE_HEIGHT = 20
 
 PALETTE = (
@@ -93,6 +95,7 @@ class Picture:
     aggregated: bool
     total: int
     label: str  # the accessible summary of the picture
+    note: str = ""  # how to read aggregated dots
     plot_left: int = LABEL_WIDTH
     label_x: int = LABEL_WIDTH - 8
 
@@ -132,22 +135,22 @@ def picture(shape: TimelineShape, *, lang: str, params: dict[str, str]) -> Pictu
         else:
             shapes.append(Shape(href=href, title=title, colour=lane.colour, x=left, y=lane.y,
                                 width=round(right - left, 1), status=mark.status))
-    biggest = max((b.count for b in shape.buckets), default=1)
-    for bucket in shape.buckets:
-        lane = lanes.get(bucket.topic_id)
+    timeline_url = reverse("timeline:timeline")
+    by_year = end.year - start.year > YEARLY_AFTER_YEARS
+    periods = _periods(shape, by_year=by_year)
+    biggest = max((count for *_, count in periods), default=1)
+    for topic_id, first, last, period, count in periods:
+        lane = lanes.get(topic_id)
         if lane is None:
             continue
-        month_end = dates.parse(bucket.month.strftime("%Y-%m")).upper
-        middle = bucket.month + (month_end - bucket.month) / 2
-        month = bucket.month.strftime("%Y-%m")
-        query = {**params, "topic": lane.topic.slug, "from": month, "to": month}
-        title = ngettext("%(month)s — %(topic)s: %(count)d development",
-                         "%(month)s — %(topic)s: %(count)d developments", bucket.count) % {
-            "month": dates.display(month, lang), "topic": lane.name, "count": bucket.count}
+        query = {**params, "topic": lane.topic.slug, "from": period, "to": period}
+        title = ngettext("%(period)s — %(topic)s: %(count)d development",
+                         "%(period)s — %(topic)s: %(count)d developments", count) % {
+            "period": dates.display(period, lang), "topic": lane.name, "count": count}
         shapes.append(Shape(
-            href=f"{reverse('timeline:timeline')}?{urlencode(query)}", title=title,
-            colour=lane.colour, x=x(middle), y=lane.y,
-            r=round(1.5 + 6.5 * math.sqrt(bucket.count / biggest), 1),
+            href=f"{timeline_url}?{urlencode(query)}", title=title, colour=lane.colour,
+            x=x(first + (last - first) / 2), y=lane.y,
+            r=round(1.5 + 6.5 * math.sqrt(count / biggest), 1),
         ))
     years = list(range(start.year, end.year + 1))
     step = max(1, math.ceil(len(years) / 12))
@@ -157,10 +160,34 @@ def picture(shape: TimelineShape, *, lang: str, params: dict[str, str]) -> Pictu
         "%(count)d development from %(first)s to %(last)s, by topic",
         "%(count)d developments from %(first)s to %(last)s, by topic", shape.total,
     ) % {"count": shape.total, "first": start.year, "last": end.year - 1}
-    if shape.buckets:
-        label += " " + _("(grouped by month)")
+    note = ""
+    if periods:
+        note = (_("each dot is one year of a topic, sized by how much happened.")
+                if by_year else
+                _("each dot is one month of a topic, sized by how much happened."))
     return Picture(
         width=WIDTH, height=AXIS_HEIGHT + LANE_HEIGHT * len(lanes) + 4,
         lanes=list(lanes.values()), shapes=shapes, ticks=ticks, axis_y=AXIS_HEIGHT - 4,
-        aggregated=bool(shape.buckets), total=shape.total, label=label,
+        aggregated=bool(periods), total=shape.total, label=label, note=note,
     )
+
+
+def _periods(shape: TimelineShape, *, by_year: bool
+             ) -> list[tuple[int, datetime.date, datetime.date, str, int]]:
+    """(topic id, first day, last day, EDTF period, count) per month, or per year when the
+    picture spans so many years that months would blur into one another."""
+    counts: dict[tuple[int, str], int] = {}
+    for bucket in shape.buckets:
+        period = str(bucket.month.year) if by_year else bucket.month.strftime("%Y-%m")
+        counts[(bucket.topic_id, period)] = counts.get((bucket.topic_id, period), 0) + bucket.count
+    periods = []
+    for (topic_id, period), count in counts.items():
+        year = int(period[:4])
+        if by_year:
+            first, last = datetime.date(year, 1, 1), datetime.date(year, 12, 31)
+        else:
+            month = int(period[5:])
+            first = datetime.date(year, month, 1)
+            last = first.replace(day=calendar.monthrange(year, month)[1])
+        periods.append((topic_id, first, last, period, count))
+    return periods

@@ -42,13 +42,22 @@ def _fresh_cache_and_eager_tasks(request):
     celery_app.conf.task_always_eager = before
 
 
-def subscriber(email: str, *, confirmed: bool = True, unsubscribed: bool = False,
-               language: str = "fr", topics: list | None = None) -> Subscriber:
+def subscriber(
+    email: str,
+    *,
+    confirmed: bool = True,
+    unsubscribed: bool = False,
+    language: str = "fr",
+    topics: list | None = None,
+) -> Subscriber:
     """A subscriber in the given state (topics: Topic objects, None for all)."""
     now = timezone.now()
     person = Subscriber.objects.create(
-        email=email, language=language, all_topics=topics is None,
-        confirmed_at=now if confirmed else None, unsubscribed_at=now if unsubscribed else None,
+        email=email,
+        language=language,
+        all_topics=topics is None,
+        confirmed_at=now if confirmed else None,
+        unsubscribed_at=now if unsubscribed else None,
     )
     if topics:
         person.topics.set(topics)
@@ -57,8 +66,9 @@ def subscriber(email: str, *, confirmed: bool = True, unsubscribed: bool = False
 
 def record(**overrides):
     """A development recorded now, through the commands."""
-    return commands.development_record(fields=development_fields(**overrides), by="alice",
-                                       via="admin")
+    return commands.development_record(
+        fields=development_fields(**overrides), by="alice", via="admin"
+    )
 
 
 def append_at(moment, *, development_id, version: int, type: str, data: dict) -> Development:
@@ -71,9 +81,13 @@ def append_at(moment, *, development_id, version: int, type: str, data: dict) ->
     with transaction.atomic():
         events.lock_log()
         event = events.insert(
-            stream_id=development_id, version=version, type=type,
-            schema_version=events.SCHEMA_VERSIONS[type], data=data,
-            metadata={"by": "alice", "via": "import"}, recorded_at=moment,
+            stream_id=development_id,
+            version=version,
+            type=type,
+            schema_version=events.SCHEMA_VERSIONS[type],
+            data=data,
+            metadata={"by": "alice", "via": "import"},
+            recorded_at=moment,
         )
         projections.apply_inline(event)
     return Development.objects.get(pk=development_id)
@@ -84,8 +98,9 @@ def record_at(moment, **overrides) -> Development:
     fields = development_fields(**overrides)
     data = commands.clean_fields(fields, partial=False)
     data["status"] = fields.get("status", "took_place")
-    return append_at(moment, development_id=uuid.uuid4(), version=1, type=events.RECORDED,
-                     data=data)
+    return append_at(
+        moment, development_id=uuid.uuid4(), version=1, type=events.RECORDED, data=data
+    )
 
 
 @pytest.fixture
@@ -125,10 +140,27 @@ class Workers:
     def start(self, name: str) -> subprocess.Popen:
         log = open(self.log_dir / f"{name}.log", "w")  # noqa: SIM115 - closed with the process
         process = subprocess.Popen(
-            [str(CELERY), "-A", "kztrack", "worker", "-l", "info", "-n", f"{name}@%h",
-             "-P", "prefork", "-c", "1", "--without-mingle", "--without-gossip",
-             "--without-heartbeat"],
-            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            [
+                str(CELERY),
+                "-A",
+                "kztrack",
+                "worker",
+                "-l",
+                "info",
+                "-n",
+                f"{name}@%h",
+                "-P",
+                "prefork",
+                "-c",
+                "1",
+                "--without-mingle",
+                "--without-gossip",
+                "--without-heartbeat",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: kill -9 reaches the pool too
         )
         self.processes.append(process)

@@ -11,12 +11,14 @@ pytestmark = pytest.mark.django_db
 
 
 def post(client, **body):
-    return client.post("/api/v1/subscriptions", body, content_type="application/json",
-                       REMOTE_ADDR="192.0.2.7")
+    return client.post(
+        "/api/v1/subscriptions", body, content_type="application/json", REMOTE_ADDR="192.0.2.7"
+    )
 
 
-def test_it_asks_for_confirmation_of_a_subscription(client, world,
-                                                    django_capture_on_commit_callbacks):
+def test_it_asks_for_confirmation_of_a_subscription(
+    client, world, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         response = post(client, email="api@example.org", language="en", topics=["epca"])
     assert response.status_code == 202
@@ -26,22 +28,25 @@ def test_it_asks_for_confirmation_of_a_subscription(client, world,
     assert mail.outbox[0].to == ["api@example.org"]
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"email": "nope", "language": "fr"}, "email"),
-    ({"email": "ok@example.org", "language": "de"}, "language"),
-    ({"email": "ok@example.org", "topics": ["no-such-topic"]}, "topics"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"email": "nope", "language": "fr"}, "email"),
+        ({"email": "ok@example.org", "language": "de"}, "language"),
+        ({"email": "ok@example.org", "topics": ["no-such-topic"]}, "topics"),
+    ],
+)
 def test_bad_input_is_a_422_naming_the_field(client, world, body, field):
     response = post(client, **body)
     assert response.status_code == 422
-    assert field in response.json()["errors"]
+    assert field in [error["field"] for error in response.json()["errors"]]
     assert not Subscriber.objects.exists()
 
 
 def test_a_missing_field_is_a_422_too(client, world):
     response = post(client, language="fr")
     assert response.status_code == 422
-    assert "email" in str(response.json())
+    assert response.json()["errors"] == [{"field": "email", "message": "This field is required."}]
 
 
 def test_too_many_requests_is_a_429_naming_the_address(client, world):
@@ -49,7 +54,7 @@ def test_too_many_requests_is_a_429_naming_the_address(client, world):
         assert post(client, email="same@example.org").status_code == 202
     response = post(client, email="same@example.org")
     assert response.status_code == 429
-    assert "email" in response.json()["errors"]
+    assert response.json()["errors"][0]["field"] == "email"
 
 
 def test_it_lists_digests_and_returns_one(client, world):
@@ -62,8 +67,14 @@ def test_it_lists_digests_and_returns_one(client, world):
     assert one["week"] == issue.week
 
 
-@pytest.mark.parametrize("number", ["999", "99999999999999999999"])
-def test_an_unknown_digest_is_a_404(client, world, number):
+def test_an_unknown_digest_is_a_404_naming_the_number(client, world):
+    response = client.get("/api/v1/digests/999")
+    assert response.status_code == 404
+    assert response.json()["errors"][0]["field"] == "number"
+
+
+@pytest.mark.parametrize("number", ["99999999999999999999", "-1", "two"])
+def test_a_number_that_cannot_be_an_issue_is_a_clear_error(client, world, number):
     response = client.get(f"/api/v1/digests/{number}")
     assert response.status_code in (404, 422)
-    assert response.json()["detail"]
+    assert response.json()["errors"][0]["field"] == "number"

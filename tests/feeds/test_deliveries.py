@@ -64,8 +64,7 @@ def test_a_dead_workers_claim_is_taken_again_after_the_lease_with_the_same_messa
     assert send(delivery) is Outcome.SENT
     [message] = over_smtp.received_by("reader@example.org")
     # The id the dead worker's message carried, had it gone out: receivers can deduplicate.
-    assert message["Message-ID"] == emails.digest_message_id(digest=issue,
-                                                             delivery_id=delivery.id)
+    assert message["Message-ID"] == emails.digest_message_id(digest=issue, delivery_id=delivery.id)
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts) == ("sent", 2)
 

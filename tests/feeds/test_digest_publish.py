@@ -52,8 +52,14 @@ def test_it_numbers_issues_in_sequence_from_the_configured_start(world, settings
 
 def test_the_database_refuses_a_second_issue_for_a_week_or_a_number(world):
     issue = digests.digest_publish(week=this_week(record())).digest
-    fields = {"week_start": issue.week_start, "week_end": issue.week_end, "title": "x",
-              "html": "", "text": "", "log_position": 0}
+    fields = {
+        "week_start": issue.week_start,
+        "week_end": issue.week_end,
+        "title": "x",
+        "html": "",
+        "text": "",
+        "log_position": 0,
+    }
     with pytest.raises(IntegrityError), transaction.atomic():
         Digest.objects.create(number=issue.number + 1, week=issue.week, **fields)
     with pytest.raises(IntegrityError), transaction.atomic():
@@ -72,23 +78,41 @@ def test_it_makes_no_issue_for_an_empty_week_unless_configured(world, settings):
 def test_it_tells_by_topic_what_was_recorded_corrected_cancelled_or_retracted(world):
     corrected = record_at(weeks_ago(1), title="Visite à Astana", topics=["epca"])
     retracted = record_at(weeks_ago(1), title="Rumeur d'accord", topics=["visa-facilitation"])
-    cancelled = record_at(weeks_ago(1), title="Sommet prévu", topics=["epca"],
-                          status="scheduled", date="2027-02-10")
+    cancelled = record_at(
+        weeks_ago(1), title="Sommet prévu", topics=["epca"], status="scheduled", date="2027-02-10"
+    )
     silent = record_at(weeks_ago(1), title="Faute de frappe", topics=["epca"])
-    commands.development_correct(id=corrected.id, expected_version=1,
-                                 changes={"place": "Astana"}, note="Le lieu était faux.",
-                                 by="alice", via="admin")
-    commands.development_retract(id=retracted.id, expected_version=1,
-                                 reason="Aucune source sérieuse.", by="alice", via="admin")
-    commands.development_cancel(id=cancelled.id, expected_version=1,
-                                reason="Reporté sine die.", by="alice", via="admin")
-    commands.development_correct(id=silent.id, expected_version=1,
-                                 changes={"title": "Faute de frappe corrigée"}, silent=True,
-                                 by="alice", via="admin")
+    commands.development_correct(
+        id=corrected.id,
+        expected_version=1,
+        changes={"place": "Astana"},
+        note="Le lieu était faux.",
+        by="alice",
+        via="admin",
+    )
+    commands.development_retract(
+        id=retracted.id,
+        expected_version=1,
+        reason="Aucune source sérieuse.",
+        by="alice",
+        via="admin",
+    )
+    commands.development_cancel(
+        id=cancelled.id, expected_version=1, reason="Reporté sine die.", by="alice", via="admin"
+    )
+    commands.development_correct(
+        id=silent.id,
+        expected_version=1,
+        changes={"title": "Faute de frappe corrigée"},
+        silent=True,
+        by="alice",
+        via="admin",
+    )
     new = record(title="Nouveau cycle de négociations", topics=["visa-facilitation"])
     fleeting = record(title="Annonce retirée aussitôt", topics=["epca"])
-    commands.development_retract(id=fleeting.id, expected_version=1, reason="Erreur.",
-                                 by="alice", via="admin")
+    commands.development_retract(
+        id=fleeting.id, expected_version=1, reason="Erreur.", by="alice", via="admin"
+    )
 
     text = digests.digest_publish(week=this_week(new)).digest.text
 
@@ -127,9 +151,14 @@ def test_the_issue_is_frozen_at_publication(world, client):
     development = record(title="Titre d'origine")
     issue = digests.digest_publish(week=this_week(development)).digest
     frozen = (issue.html, issue.text, issue.content)
-    commands.development_correct(id=development.id, expected_version=1,
-                                 changes={"title": "Titre corrigé"}, note="Coquille.",
-                                 by="alice", via="admin")
+    commands.development_correct(
+        id=development.id,
+        expected_version=1,
+        changes={"title": "Titre corrigé"},
+        note="Coquille.",
+        by="alice",
+        via="admin",
+    )
     issue.refresh_from_db()
     assert (issue.html, issue.text, issue.content) == frozen
     page = client.get(f"/digests/{issue.number}/").content.decode()
@@ -266,11 +295,18 @@ def test_concurrent_publishes_of_two_weeks_take_consecutive_numbers(world_tx, mo
 
 def test_publish_commands_racing_in_separate_processes_make_one_issue(world_tx, tmp_path):
     week = this_week(record())
-    env = {**Workers(0, tmp_path).env, "CELERY_TASK_ALWAYS_EAGER": "true",
-           "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend"}
+    env = {
+        **Workers(0, tmp_path).env,
+        "CELERY_TASK_ALWAYS_EAGER": "true",
+        "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
+    }
     command = [sys.executable, "manage.py", "publish_digest", "--week", week]
-    runs = [subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    runs = [
+        subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(3)
+    ]
     outputs = [run.communicate(timeout=120) for run in runs]
     assert [run.returncode for run in runs] == [0, 0, 0], outputs
     published = [out for out, _ in outputs if "Published issue 1" in out]

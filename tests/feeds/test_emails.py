@@ -43,8 +43,9 @@ def test_it_is_multipart_alternative_with_list_headers(issue):
     assert [p.get_content_type() for p in raw.get_payload()] == ["text/plain", "text/html"]
     assert header("Subject") == "Quoi de neuf au Kazakhstan cette semaine ? Numéro 1"
     assert header("List-Id") == "Quoi de neuf au Kazakhstan <digest.kztrack.example>"
-    assert re.fullmatch(r"<https://kztrack\.example/unsubscribe/[^>]+/>",
-                        header("List-Unsubscribe"))
+    assert re.fullmatch(
+        r"<https://kztrack\.example/unsubscribe/[^>]+/>", header("List-Unsubscribe")
+    )
     assert header("List-Unsubscribe-Post") == "List-Unsubscribe=One-Click"
     assert header("Message-ID") == f"<digest-1.{delivery.id}@kztrack.example>"
     delivery.refresh_from_db()
@@ -61,8 +62,12 @@ def test_the_body_carries_visible_unsubscribe_and_preferences_links(issue):
     assert "https://kztrack.example/subscribe/preferences/" in message.body
     # The link in the header works by itself, as a mail provider's one-click POST.
     path = unsubscribe.removeprefix("https://kztrack.example")
-    assert Client(enforce_csrf_checks=True).post(path, "List-Unsubscribe=One-Click",
-        content_type="application/x-www-form-urlencoded").status_code == 200
+    assert (
+        Client(enforce_csrf_checks=True)
+        .post(path, "List-Unsubscribe=One-Click", content_type="application/x-www-form-urlencoded")
+        .status_code
+        == 200
+    )
     reader.refresh_from_db()
     assert reader.unsubscribed_at is not None
 
@@ -91,10 +96,14 @@ def test_it_is_personalised_to_the_subscribers_topics_and_language(issue, world)
     assert message.extra_headers["Content-Language"] == "en"
 
 
-def test_the_confirmation_email_has_a_text_and_an_html_part():
-    message = emails.confirmation_message(email="new@example.org", language="fr",
-                                          confirm_url="https://kztrack.example/subscribe/"
-                                                      "confirm/abc/")
+def test_the_confirmation_email_has_a_text_and_an_html_part(settings):
+    settings.SITE_DOMAIN = "kztrack.example"
+    message = emails.confirmation_message(
+        email="new@example.org",
+        language="fr",
+        confirm_url="https://kztrack.example/subscribe/confirm/abc/",
+    )
     assert message.message().get_content_type() == "multipart/alternative"
+    assert message.extra_headers["Message-ID"].endswith("@kztrack.example>")
     assert "https://kztrack.example/subscribe/confirm/abc/" in message.body
     assert 'href="https://kztrack.example/subscribe/confirm/abc/"' in message.alternatives[0][0]

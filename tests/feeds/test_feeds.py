@@ -17,9 +17,12 @@ pytestmark = pytest.mark.django_db
 SITE = "http://127.0.0.1:8000"
 ATOM_NS = "{http://www.w3.org/2005/Atom}"
 FEEDS = [
-    "/feeds/timeline.rss", "/feeds/timeline.atom",
-    "/feeds/topics/epca.rss", "/feeds/topics/epca.atom",
-    "/feeds/digests.rss", "/feeds/digests.atom",
+    "/feeds/timeline.rss",
+    "/feeds/timeline.atom",
+    "/feeds/topics/epca.rss",
+    "/feeds/topics/epca.atom",
+    "/feeds/digests.rss",
+    "/feeds/digests.atom",
 ]
 
 
@@ -73,9 +76,14 @@ def test_a_topic_feed_holds_only_its_topic(client, site):
 def test_a_corrected_entry_keeps_its_id_and_shows_when_it_changed(client, site):
     before_atom = parse(client, "/feeds/timeline.atom").entries[0]
     before_rss = parse(client, "/feeds/timeline.rss").entries[0]
-    commands.development_correct(id=site.id, expected_version=1,
-                                 changes={"title": "Signature de l'APCR à Bruxelles"},
-                                 note="Le lieu manquait.", by="alice", via="admin")
+    commands.development_correct(
+        id=site.id,
+        expected_version=1,
+        changes={"title": "Signature de l'APCR à Bruxelles"},
+        note="Le lieu manquait.",
+        by="alice",
+        via="admin",
+    )
     after_atom = parse(client, "/feeds/timeline.atom").entries[0]
     after_rss = parse(client, "/feeds/timeline.rss").entries[0]
     assert before_atom.id == after_atom.id == f"urn:uuid:{site.id}"
@@ -87,8 +95,13 @@ def test_a_corrected_entry_keeps_its_id_and_shows_when_it_changed(client, site):
 
 
 def test_a_retracted_entry_says_so(client, site):
-    commands.development_retract(id=site.id, expected_version=1,
-                                 reason="La signature n'a pas eu lieu.", by="alice", via="admin")
+    commands.development_retract(
+        id=site.id,
+        expected_version=1,
+        reason="La signature n'a pas eu lieu.",
+        by="alice",
+        via="admin",
+    )
     for path in ("/feeds/timeline.atom", "/feeds/timeline.rss"):
         entry = parse(client, path).entries[0]
         assert entry.id == f"urn:uuid:{site.id}"
@@ -116,8 +129,7 @@ def test_it_answers_304_while_nothing_changed_and_rebuilds_after_a_new_event(cli
     first = client.get("/feeds/timeline.atom")
     etag, modified = first["ETag"], first["Last-Modified"]
     assert client.get("/feeds/timeline.atom", HTTP_IF_NONE_MATCH=etag).status_code == 304
-    assert client.get("/feeds/timeline.atom",
-                      HTTP_IF_MODIFIED_SINCE=modified).status_code == 304
+    assert client.get("/feeds/timeline.atom", HTTP_IF_MODIFIED_SINCE=modified).status_code == 304
     record(title="Un nouveau développement")
     fresh = client.get("/feeds/timeline.atom", HTTP_IF_NONE_MATCH=etag)
     assert fresh.status_code == 200
@@ -136,12 +148,12 @@ def events_by_uid(client) -> dict:
     return {str(e["UID"]): e for e in calendar.walk("VEVENT")}
 
 
-def test_the_calendar_follows_a_scheduled_development_through_its_changes(client, world,
-                                                                        settings):
+def test_the_calendar_follows_a_scheduled_development_through_its_changes(client, world, settings):
     settings.SITE_DOMAIN = "kztrack.example"
     day = timezone.localdate() + datetime.timedelta(days=10)
-    development = record(title="Conseil de coopération", status="scheduled",
-                         date=day.isoformat(), place="Bruxelles")
+    development = record(
+        title="Conseil de coopération", status="scheduled", date=day.isoformat(), place="Bruxelles"
+    )
     uid = f"{development.id}@kztrack.example"
 
     event = events_by_uid(client)[uid]
@@ -152,14 +164,16 @@ def test_the_calendar_follows_a_scheduled_development_through_its_changes(client
     assert str(event["LOCATION"]) == "Bruxelles"
 
     new_day = day + datetime.timedelta(days=7)
-    commands.development_reschedule(id=development.id, expected_version=1,
-                                    date=new_day.isoformat(), by="alice", via="admin")
+    commands.development_reschedule(
+        id=development.id, expected_version=1, date=new_day.isoformat(), by="alice", via="admin"
+    )
     event = events_by_uid(client)[uid]
     assert event.decoded("DTSTART") == new_day
     assert int(event["SEQUENCE"]) == 1
 
-    commands.development_cancel(id=development.id, expected_version=2, reason="Reporté.",
-                                by="alice", via="admin")
+    commands.development_cancel(
+        id=development.id, expected_version=2, reason="Reporté.", by="alice", via="admin"
+    )
     event = events_by_uid(client)[uid]
     assert str(event["STATUS"]) == "CANCELLED"
     assert int(event["SEQUENCE"]) >= 1
@@ -175,7 +189,6 @@ def test_a_vague_date_is_a_tentative_all_day_span(client, world):
 
 
 def test_the_calendar_answers_304_to_a_matching_etag(client, world):
-    record(status="scheduled", date=(timezone.localdate() + datetime.timedelta(days=3))
-           .isoformat())
+    record(status="scheduled", date=(timezone.localdate() + datetime.timedelta(days=3)).isoformat())
     etag = client.get("/feeds/upcoming.ics")["ETag"]
     assert client.get("/feeds/upcoming.ics", HTTP_IF_NONE_MATCH=etag).status_code == 304

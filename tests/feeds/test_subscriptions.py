@@ -30,8 +30,9 @@ def test_it_subscribes_only_once_the_emailed_link_is_followed(
     client, world, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        response = subscribe(client, "Reader@Example.ORG", language="en", scope="some",
-                             topics=["epca"])
+        response = subscribe(
+            client, "Reader@Example.ORG", language="en", scope="some", topics=["epca"]
+        )
     assert response.status_code == 200
     assert "Reader@example.org" in response.content.decode()
     reader = Subscriber.objects.get()
@@ -59,8 +60,9 @@ def test_a_stranger_cannot_change_what_a_subscriber_receives(
 ):
     reader = subscriber("reader@example.org")
     with django_capture_on_commit_callbacks(execute=True):
-        response = subscribe(client, "READER@example.org", scope="some",
-                             topics=["visa-facilitation"], language="en")
+        response = subscribe(
+            client, "READER@example.org", scope="some", topics=["visa-facilitation"], language="en"
+        )
     assert response.status_code == 200  # the same answer as for a new address
     assert Subscriber.objects.count() == 1
     reader.refresh_from_db()
@@ -119,8 +121,7 @@ def test_the_preferences_page_changes_topics_and_language(client, world):
     path = subscriptions.preferences_url(reader).split("8000", 1)[1]
     page = client.get(path)
     assert page.status_code == 200 and "reader@example.org" in page.content.decode()
-    saved = client.post(path, {"language": "en", "scope": "some",
-                               "topics": ["visa-facilitation"]})
+    saved = client.post(path, {"language": "en", "scope": "some", "topics": ["visa-facilitation"]})
     assert saved.status_code == 200 and saved.context["saved"]
     reader.refresh_from_db()
     assert reader.language == "en" and reader.topic_slugs() == ["visa-facilitation"]
@@ -135,8 +136,9 @@ def test_one_click_post_unsubscribes_at_once_without_cookie_or_redirect(world):
     mail_client = Client(enforce_csrf_checks=True)  # as a mail provider posts: no cookie
     path = subscriptions.unsubscribe_url(reader).split("8000", 1)[1]
     assert not mail_client.cookies
-    response = mail_client.post(path, "List-Unsubscribe=One-Click",
-                                content_type="application/x-www-form-urlencoded")
+    response = mail_client.post(
+        path, "List-Unsubscribe=One-Click", content_type="application/x-www-form-urlencoded"
+    )
     assert response.status_code == 200
     reader.refresh_from_db()
     assert reader.unsubscribed_at is not None

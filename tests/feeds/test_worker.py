@@ -49,8 +49,11 @@ def test_a_worker_killed_mid_fan_out_is_finished_by_a_new_one_sending_each_messa
     assert statuses(issue) == {"sent": 2, "sending": 1, "pending": 3}
     sink.gate.set()  # the dead worker's connection is gone: nothing more arrives from it
     workers.start("second")
-    wait_for(lambda: statuses(issue) == {"sent": 6}, timeout=90,
-             what="the second worker to finish the fan-out")
+    wait_for(
+        lambda: statuses(issue) == {"sent": 6},
+        timeout=90,
+        what="the second worker to finish the fan-out",
+    )
 
     for reader in readers:
         assert len(sink.received_by(reader.email)) == 1, reader.email
@@ -63,9 +66,7 @@ def test_a_worker_killed_mid_fan_out_is_finished_by_a_new_one_sending_each_messa
     assert len(message_ids) == 6
 
 
-def test_a_worker_retries_transient_smtp_errors_and_records_permanent_ones(
-    world_tx, smtp, workers
-):
+def test_a_worker_retries_transient_smtp_errors_and_records_permanent_ones(world_tx, smtp, workers):
     subscriber("ok@example.org")
     subscriber("flaky@example.org")
     subscriber("gone@example.org")
@@ -75,8 +76,11 @@ def test_a_worker_retries_transient_smtp_errors_and_records_permanent_ones(
 
     issue = publish_now(world_tx)
     workers.start("worker")
-    wait_for(lambda: statuses(issue) == {"sent": 2, "failed": 1}, timeout=90,
-             what="every delivery to be sent or failed")
+    wait_for(
+        lambda: statuses(issue) == {"sent": 2, "failed": 1},
+        timeout=90,
+        what="every delivery to be sent or failed",
+    )
 
     assert len(sink.received_by("ok@example.org")) == 1
     assert len(sink.received_by("flaky@example.org")) == 1

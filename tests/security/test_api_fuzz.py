@@ -11,8 +11,8 @@ import pytest
 import schemathesis
 from django.core.cache import cache
 from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -64,8 +64,12 @@ def headers(db, world):
         fields=development_fields(status="scheduled", date="2027-01"), by="alice", via="admin"
     )
     commands.development_correct(
-        id=development.id, expected_version=1, changes={"place": "Astana"}, note="Lieu.",
-        by="alice", via="admin",
+        id=development.id,
+        expected_version=1,
+        changes={"place": "Astana"},
+        note="Lieu.",
+        by="alice",
+        via="admin",
     )
     _, token = auth.token_create(user=make_editor("fuzzer"), name="fuzz")
     yield {"Authorization": f"Bearer {token}"}

@@ -33,7 +33,7 @@ pytestmark = pytest.mark.django_db
 
 SCRIPT = '<script>alert("kz")</script>'
 ATTRIBUTE = '"><img src=x onerror=alert(1)>'
-QUOTES = "l'été \"chaud\" `tick` &amp; &lt;b&gt; ]]> <![CDATA[ x"
+QUOTES = 'l\'été "chaud" `tick` &amp; &lt;b&gt; ]]> <![CDATA[ x'
 RTL = "\u202egnp.exe\u202c \u200f\u05e9\u05dc\u05d5\u05dd \u0645\u0631\u062d\u0628\u0627"
 EMOJI = "\U0001f1f0\U0001f1ff\U0001f1ea\U0001f1fa \U0001f469\u200d\U0001f469\u200d\U0001f467"
 SEPARATORS = "a\u2028b\u2029c"
@@ -57,7 +57,9 @@ def token(db):
 
 def api_post(client, token, fields):
     return client.post(
-        "/api/v1/developments", json.dumps(fields), content_type="application/json",
+        "/api/v1/developments",
+        json.dumps(fields),
+        content_type="application/json",
         HTTP_AUTHORIZATION=f"Bearer {token}",
     )
 
@@ -84,8 +86,15 @@ def error_fields(response) -> set[str]:
 
 # --- refused, with the field named ------------------------------------------------------
 
-ONE_LINE_FIELDS = ["title", "place", "date_note", "actors.role", "sources.publication",
-                   "sources.title", "sources.author"]
+ONE_LINE_FIELDS = [
+    "title",
+    "place",
+    "date_note",
+    "actors.role",
+    "sources.publication",
+    "sources.title",
+    "sources.author",
+]
 LONG_FIELDS = ["summary", "sources.quote"]
 
 
@@ -107,7 +116,9 @@ def test_the_api_refuses_a_lone_surrogate_naming_the_field(client, world, token,
     """JSON can spell "\\ud800"; PostgreSQL cannot store it: a 422, not a 500."""
     body = json.dumps(fields_with(field, "PLACEHOLDER")).replace("PLACEHOLDER", "a\\ud800b")
     response = client.post(
-        "/api/v1/developments", body, content_type="application/json",
+        "/api/v1/developments",
+        body,
+        content_type="application/json",
         HTTP_AUTHORIZATION=f"Bearer {token}",
     )
     assert response.status_code == 422
@@ -139,13 +150,9 @@ def test_the_admin_form_refuses_them_on_the_field(world, editor, value):
     assert Event.objects.count() == 0
 
 
-@pytest.mark.parametrize(
-    "reason", [NUL, "x" * 100_000], ids=["NUL", "100KB"]
-)
+@pytest.mark.parametrize("reason", [NUL, "x" * 100_000], ids=["NUL", "100KB"])
 def test_notes_and_reasons_refuse_them_too(world, reason):
-    development = commands.development_record(
-        fields=development_fields(), by="alice", via="admin"
-    )
+    development = commands.development_record(fields=development_fields(), by="alice", via="admin")
     with pytest.raises(Exception) as refused:
         commands.development_retract(
             id=development.id, expected_version=1, reason=reason, by="alice", via="admin"
@@ -153,8 +160,12 @@ def test_notes_and_reasons_refuse_them_too(world, reason):
     assert "reason" in refused.value.message_dict
     with pytest.raises(Exception) as refused:
         commands.development_correct(
-            id=development.id, expected_version=1, changes={"place": "Astana"}, note=reason,
-            by="alice", via="admin",
+            id=development.id,
+            expected_version=1,
+            changes={"place": "Astana"},
+            note=reason,
+            by="alice",
+            via="admin",
         )
     assert "note" in refused.value.message_dict
 
@@ -167,20 +178,34 @@ def hostile(world, token, client):
     """A scheduled development with hostile text in every field, corrected with a hostile
     note, recorded through the API as an automation would."""
     fields = development_fields(
-        title=ONE_LINE[:200], summary=MULTI_LINE, place=ONE_LINE[:200],
-        date_note=ONE_LINE[:200], status="scheduled",
+        title=ONE_LINE[:200],
+        summary=MULTI_LINE,
+        place=ONE_LINE[:200],
+        date_note=ONE_LINE[:200],
+        status="scheduled",
         date=str(timezone.localdate().year + 1),
         actors=[{"actor": "roman-vassilenko", "role": ONE_LINE[:200]}],
-        sources=[{"publication": ONE_LINE[:200], "title": ONE_LINE[:200], "author": SCRIPT,
-                  "date": "2026-03-02", "url": "https://example.org/?q=%3Cscript%3E&a=1",
-                  "quote": MULTI_LINE}],
+        sources=[
+            {
+                "publication": ONE_LINE[:200],
+                "title": ONE_LINE[:200],
+                "author": SCRIPT,
+                "date": "2026-03-02",
+                "url": "https://example.org/?q=%3Cscript%3E&a=1",
+                "quote": MULTI_LINE,
+            }
+        ],
     )
     response = api_post(client, token, fields)
     assert response.status_code == 201, response.content[:500]
     development = Development.objects.get()
     return commands.development_correct(
-        id=development.id, expected_version=1, changes={"summary": MULTI_LINE + " (bis)"},
-        note=MULTI_LINE, by="alice", via="admin",
+        id=development.id,
+        expected_version=1,
+        changes={"summary": MULTI_LINE + " (bis)"},
+        note=MULTI_LINE,
+        by="alice",
+        via="admin",
     )
 
 
@@ -272,8 +297,13 @@ def test_the_api_returns_the_text_exactly(hostile, client):
 
 
 @pytest.mark.parametrize(
-    "url", ["/feeds/timeline.rss", "/feeds/timeline.atom", "/feeds/topics/epca.rss",
-            "/feeds/topics/epca.atom"]
+    "url",
+    [
+        "/feeds/timeline.rss",
+        "/feeds/timeline.atom",
+        "/feeds/topics/epca.rss",
+        "/feeds/topics/epca.atom",
+    ],
 )
 def test_feeds_stay_well_formed_xml(hostile, client, url):
     cache.clear()
@@ -303,8 +333,7 @@ def test_the_calendar_stays_valid_and_nothing_is_injected(hostile, client):
 
 
 def test_the_digest_page_feed_and_email_escape_it(hostile, client):
-    subscriber = Subscriber.objects.create(email="reader@example.org",
-                                           confirmed_at=timezone.now())
+    subscriber = Subscriber.objects.create(email="reader@example.org", confirmed_at=timezone.now())
     published = digests.digest_publish(week=digests.week_of(timezone.now()))
     digest = published.digest
     assert digest is not None
@@ -369,8 +398,9 @@ def test_the_subscribe_form_refuses_hostile_addresses_and_sends_nothing(world, c
 )
 def test_the_subscription_api_refuses_them_naming_the_field(world, client, payload):
     cache.clear()
-    response = client.post("/api/v1/subscriptions", json.dumps(payload),
-                           content_type="application/json")
+    response = client.post(
+        "/api/v1/subscriptions", json.dumps(payload), content_type="application/json"
+    )
     assert response.status_code == 422
     assert error_fields(response) & {"email", "language", "topics"}
     assert Subscriber.objects.count() == 0

@@ -22,30 +22,34 @@ def load_seed():
         seed.load_reference_data()
 
 
-def a_date(rng: random.Random) -> str:
-    """Dates of every precision, drawn from few values so that many share a lower bound
-    and the walk depends on the id to break ties."""
-    year = rng.randint(2012, 2027)
-    return rng.choice([
-        f"{year}",
-        f"{year}-{rng.randint(1, 12):02d}",
-        f"{year}-{rng.randint(1, 12):02d}-{rng.choice([1, 15]):02d}",
-        f"{year}-{rng.randint(21, 24)}",
-        f"{year}-03-01/{year}-03-0{rng.randint(2, 9)}",
-        f"{year}-06~",
-    ])
+def some_dates(rng: random.Random, count: int = 80) -> list[str]:
+    """Dates of every precision, few of them, so that many developments share a lower
+    bound and the walk depends on the id to break ties."""
+    dates = []
+    for _ in range(count):
+        year = rng.randint(2012, 2027)
+        dates.append(rng.choice([
+            f"{year}",
+            f"{year}-{rng.randint(1, 12):02d}",
+            f"{year}-{rng.randint(1, 12):02d}-{rng.choice([1, 15]):02d}",
+            f"{year}-{rng.randint(21, 24)}",
+            f"{year}-03-01/{year}-03-0{rng.randint(2, 9)}",
+            f"{year}-06~",
+        ]))
+    return dates
 
 
 def generate(count: int) -> None:
     """Developments recorded through the commands, so through the log."""
     rng = random.Random(20260323)
     topics = list(Topic.objects.values_list("slug", flat=True))
+    dates = some_dates(rng)
     for n in range(count):
         commands.development_record(
             fields={
                 "title": f"Développement généré {n}",
                 "kind": rng.choice(["meeting", "visit", "statement", "forum_summit"]),
-                "date": a_date(rng),
+                "date": rng.choice(dates),
                 "status": rng.choice(["took_place", "took_place", "scheduled"]),
                 "topics": rng.sample(topics, rng.randint(1, 2)),
             },

@@ -347,3 +347,37 @@ def test_a_reader_can_switch_to_english(client, world):
     text = text_of(client.get("/"))
     assert "May 2023" in text
     assert Topic.objects.get(slug="epca").name_en in text
+
+
+# --- the seeded timeline --------------------------------------------------------------------
+
+
+def test_the_seeded_agreement_threads_show_their_stages_and_pages_their_quotes(client):
+    from timeline import seed
+    from timeline.dates import display
+    from timeline.models import Development, Stage
+
+    seed.load()
+    english(client)
+    labels = dict(Stage.choices)
+    for slug in ["epca", "visa-facilitation"]:
+        topic = Topic.objects.get(slug=slug)
+        first_reached = {}
+        for development in (Development.objects.filter(topics=topic, status="took_place")
+                            .exclude(stage="").order_by("date_lower", "id")):
+            first_reached.setdefault(development.stage, development)
+        assert first_reached, f"the seed reaches no stage of {slug}"
+        html = client.get(f"/topics/{slug}/").content.decode()
+        reached = unescape(re.search(r'class="stages-reached">.*?</div>', html, re.S).group(0))
+        ahead = unescape(re.search(r'class="stages-ahead">.*?</div>', html, re.S).group(0))
+        for stage, development in first_reached.items():
+            assert str(labels[stage]) in reached
+            assert display(development.date, "en") in reached
+        for stage in topic.stages.values_list("stage", flat=True):
+            if stage not in first_reached:
+                assert str(labels[stage]) in ahead
+
+    quoted = Development.objects.exclude(sources=[]).first()
+    text = text_of(client.get(f"/developments/{quoted.id}/"))
+    quote = re.sub(r"\s+", " ", quoted.sources[0]["quote"]).strip()
+    assert quote[:60] in text

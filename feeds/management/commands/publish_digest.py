@@ -22,13 +22,17 @@ class Command(BaseCommand):
         published = digests.digest_publish(week=week)
         digest = published.digest
         if digest is None:
-            self.stdout.write(f"Nothing was recorded in {week}: no issue "
-                              "(set DIGEST_PUBLISH_EMPTY_WEEKS=true to publish empty weeks).")
+            self.stdout.write(
+                f"Nothing was recorded in {week}: no issue "
+                "(set DIGEST_PUBLISH_EMPTY_WEEKS=true to publish empty weeks)."
+            )
         elif published.created:
             count = digest.deliveries.count()
-            self.stdout.write(self.style.SUCCESS(
-                f"Published issue {digest.number} for {week}: «{digest.title}», "
-                f"{count} recipient(s); sending has started."
-            ))
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Published issue {digest.number} for {week}: «{digest.title}», "
+                    f"{count} recipient(s); sending has started."
+                )
+            )
         else:
             self.stdout.write(f"{week} already has issue {digest.number}; nothing to do.")

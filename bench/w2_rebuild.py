@@ -1,0 +1,152 @@
+"""Workload 2: `manage.py rebuild_projections` over the whole log: events/s, peak memory.
+
+Each run is a child process (its peak memory is its own, from wait4). A run that exceeds
+its share of the time budget is stopped; its rate is then the checkpoint it reached over
+the time it ran, and the row's note says so. The limit is bench/scan.py: a server-side
+cursor over the same events, decoding their JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import signal
+import subprocess
+import time
+from typing import Any
+
+import psycopg
+
+from bench import harness
+from bench.harness import Stat
+
+READ_MODELS = ("timeline_development", "timeline_developmenttopic", "timeline_developmentactor")
+
+
+def _checkpoint(conn) -> int:
+    row = conn.execute(
+        "SELECT position FROM timeline_projectionstate WHERE name = 'developments'").fetchone()
+    return row[0] if row else 0
+
+
+def rebuild_once(env: dict[str, str], total: int, cap: float, bar) -> dict[str, Any]:
+    """One rebuild: rate, peak MB, whether it finished, and its checksum if it did."""
+    url = env["DATABASE_URL"]
+    cmd = [harness.PYTHON, "manage.py", "rebuild_projections", "--verbosity", "0"]
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, cwd=harness.ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, start_new_session=True)
+    finished = True
+    with psycopg.connect(url, autocommit=True) as conn:
+        bar.reset(total=total)
+        while proc.poll() is None:
+            try:
+                done = _checkpoint(conn)
+            except psycopg.Error:
+                done = 0
+            bar.n = done
+            bar.refresh()
+            if time.perf_counter() - started > cap:
+                finished = False
+                os.killpg(proc.pid, signal.SIGKILL)
+                break
+            time.sleep(0.25)
+        _, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - started
+        done = _checkpoint(conn)
+    out = proc.stdout.read().decode() if proc.stdout else ""
+    err = proc.stderr.read().decode() if proc.stderr else ""
+    if finished and os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"rebuild_projections failed:\n{err[-3000:]}")
+    checksum = re.search(r"checksum ([0-9a-f]+)", out)
+    return {
+        "rate": (total if finished else done) / elapsed,
+        "peak_mb": usage.ru_maxrss / 1024,
+        "finished": finished,
+        "applied": total if finished else done,
+        "seconds": elapsed,
+        "checksum": checksum.group(1) if checksum else None,
+    }
+
+
+def scan_once(env: dict[str, str], total: int) -> dict[str, float]:
+    seconds, peak = harness.run_measured([harness.PYTHON, "-m", "bench.scan"], env)
+    return {"rate": total / seconds, "peak_mb": peak, "seconds": seconds}
+
+
+def snapshot(url: str) -> None:
+    with psycopg.connect(url, autocommit=True) as conn:
+        for table in READ_MODELS:
+            conn.execute(f"DROP TABLE IF EXISTS bench_snap_{table}")
+            conn.execute(f"CREATE TABLE bench_snap_{table} AS TABLE {table}")
+        conn.execute("DROP TABLE IF EXISTS bench_snap_checkpoint")
+        conn.execute("CREATE TABLE bench_snap_checkpoint AS "
+                     "SELECT * FROM timeline_projectionstate")
+
+
+def restore(url: str) -> None:
+    """Put back the read models a stopped rebuild left half done (bench set-up only)."""
+    with psycopg.connect(url) as conn:
+        conn.execute(f"TRUNCATE {', '.join(READ_MODELS)}")
+        for table in READ_MODELS:
+            conn.execute(f"INSERT INTO {table} SELECT * FROM bench_snap_{table}")
+        conn.execute("DELETE FROM timeline_projectionstate")
+        conn.execute("INSERT INTO timeline_projectionstate SELECT * FROM bench_snap_checkpoint")
+    with psycopg.connect(url, autocommit=True) as conn:
+        for table in READ_MODELS:
+            conn.execute(f"DROP TABLE bench_snap_{table}")
+            conn.execute(f"ANALYZE {table}")
+        conn.execute("DROP TABLE bench_snap_checkpoint")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--budget", type=float, required=True, help="seconds for all runs")
+    parser.add_argument("--keep-read-models", action="store_true",
+                        help="restore the read models if the last run was stopped")
+    parser.add_argument("--expect-checksum", default="")
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args()
+    from tqdm import tqdm
+
+    env = dict(os.environ)
+    url = env["DATABASE_URL"]
+    with psycopg.connect(url) as conn:
+        total = conn.execute("SELECT count(*) FROM timeline_event").fetchone()[0]
+    if args.keep_read_models:
+        snapshot(url)
+    scans, rebuilds = [], []
+    with tqdm(desc=f"rebuild {total:,} events", unit="ev", leave=False) as bar:
+        for _ in range(args.runs):
+            scans.append(scan_once(env, total))
+        spent = sum(s["seconds"] for s in scans)
+        cap = max(10.0, (args.budget - spent) / args.runs)
+        for _ in range(args.runs):
+            rebuilds.append(rebuild_once(env, total, cap, bar))
+    if args.keep_read_models and not rebuilds[-1]["finished"]:
+        restore(url)
+    elif args.keep_read_models:
+        with psycopg.connect(url, autocommit=True) as conn:
+            for table in (*READ_MODELS, "checkpoint"):
+                conn.execute(f"DROP TABLE IF EXISTS bench_snap_{table}")
+    checksums = {r["checksum"] for r in rebuilds if r["finished"]}
+    figures = {
+        "events": total,
+        "rate": harness.as_dict(Stat.of([r["rate"] for r in rebuilds])),
+        "peak_mb": harness.as_dict(Stat.of([r["peak_mb"] for r in rebuilds])),
+        "scan_rate": harness.as_dict(Stat.of([s["rate"] for s in scans])),
+        "scan_peak_mb": harness.as_dict(Stat.of([s["peak_mb"] for s in scans])),
+        "finished": sum(r["finished"] for r in rebuilds),
+        "applied": [r["applied"] for r in rebuilds],
+        "cap_seconds": cap,
+        "checksums_agree": len(checksums) <= 1,
+        "matches_setup": (args.expect_checksum[:16] in checksums) if args.expect_checksum
+        and checksums else None,
+    }
+    harness.write_output(args.out, [], figures)
+
+
+if __name__ == "__main__":
+    main()
