@@ -30,7 +30,7 @@ class TimelinePeerFeed(Feed):
 
     def items(self):
         return (
-            Development.objects.order_by("-updated_at", "id")
+            Development.objects.order_by("-updated_at", "-id")
             .prefetch_related("topics")[:ITEMS]
         )
 
@@ -67,7 +67,7 @@ class TopicPeerFeed(TimelinePeerFeed):
 
     def items(self, obj):
         return (
-            Development.objects.filter(topics=obj).order_by("-updated_at", "id")
+            Development.objects.filter(topics=obj).order_by("-updated_at", "-id")
             .prefetch_related("topics")[:ITEMS]
         )
 

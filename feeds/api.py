@@ -36,7 +36,7 @@ def _digest(digest: Digest, detail: bool = False) -> dict:
 
 @router.post(
     "/subscriptions",
-    response={202: SubscriptionOut, 422: ErrorOut, 429: ErrorOut},
+    response={202: SubscriptionOut, 400: ErrorOut, 422: ErrorOut, 429: ErrorOut},
     summary="Subscribe to the weekly digest (double opt-in)",
 )
 def subscription_create(request: HttpRequest, payload: SubscriptionIn):
@@ -67,7 +67,7 @@ def digest_list(request: HttpRequest):
 
 @router.get(
     "/digests/{number}",
-    response={200: DigestDetailOut, 404: ErrorOut},
+    response={200: DigestDetailOut, 404: ErrorOut, 422: ErrorOut},
     summary="One digest, as frozen at publication",
 )
 def digest_get(request: HttpRequest, number: int):

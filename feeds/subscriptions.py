@@ -12,6 +12,7 @@ They sign the subscriber's random `key`, which dies with the row when it is eras
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import Any
 
 from django.conf import settings
@@ -31,6 +32,8 @@ from timeline import selectors
 
 CONFIRM_MAX_AGE = 7 * 24 * 3600
 PREFERENCES_MAX_AGE = 90 * 24 * 3600
+MAX_TOPICS = 100
+_SLUG = re.compile(r"[-a-zA-Z0-9_]{1,64}")
 RATE_WINDOW = 3600
 ADDRESS_LIMIT = 3  # subscribe requests per address per hour
 CLIENT_LIMIT = 20  # subscribe requests per client address per hour
@@ -138,7 +141,11 @@ def clean_preferences(*, language: Any, topics: Any) -> tuple[str, list[str] | N
         raise ValidationError({"language": _("Choose fr or en.")})
     if topics is None or topics == []:
         return language, None
-    if not isinstance(topics, list | tuple) or not all(isinstance(t, str) for t in topics):
+    if (
+        not isinstance(topics, list | tuple)
+        or len(topics) > MAX_TOPICS
+        or not all(isinstance(t, str) and _SLUG.fullmatch(t) for t in topics)
+    ):
         raise ValidationError({"topics": _("Must be a list of topic slugs.")})
     slugs = sorted(set(topics))
     known = {t.slug for t in selectors.feed_topics(slugs=slugs)}

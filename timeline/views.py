@@ -6,20 +6,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.core.cache import cache
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from timeline import selectors, visual
-from timeline.dates import display
 from timeline.commands import DevelopmentNotFound
+from timeline.dates import display
 from timeline.jsonld import development_jsonld
 from timeline.models import Actor, Development, Kind, Status, Topic
 

@@ -34,6 +34,8 @@ def test_it_asks_for_confirmation_of_a_subscription(
         ({"email": "nope", "language": "fr"}, "email"),
         ({"email": "ok@example.org", "language": "de"}, "language"),
         ({"email": "ok@example.org", "topics": ["no-such-topic"]}, "topics"),
+        ({"email": "ok@example.org", "topics": ["nul\u0000byte"]}, "topics"),
+        ({"email": "nul\u0000byte@example.org"}, "email"),
     ],
 )
 def test_bad_input_is_a_422_naming_the_field(client, world, body, field):

@@ -211,6 +211,34 @@ def test_it_groups_the_picture_by_month_when_there_are_many(client, world):
     assert "10" in march.title
 
 
+def test_the_picture_counts_years_when_it_spans_more_than_fifteen(client, world):
+    from timeline import selectors, visual
+
+    for year in (2001, 2001, 2024):
+        record(title=f"A{year}", date=f"{year}-05", topics=["epca"])
+    picture = visual.picture(selectors.timeline_shape(max_marks=2), lang="en", params={})
+    assert [(s.href.split("?")[1], s.title) for s in picture.shapes] == [
+        ("topic=epca&from=2001&to=2001", "2001 — EPCA: 2 developments"),
+        ("topic=epca&from=2024&to=2024", "2024 — EPCA: 1 development"),
+    ]
+    assert "one year" in picture.note
+
+
+def test_pages_need_no_inline_style_so_the_csp_holds(client, world):
+    from pathlib import Path
+
+    from timeline import visual
+
+    dev = record()
+    for url in ["/", "/topics/epca/", f"/developments/{dev.id}/", "/nowhere/"]:
+        html = client.get(url).content.decode()
+        assert " style=" not in html, url
+        assert "<style" not in html, url
+    css = (Path(visual.__file__).parent / "static/timeline/kztrack.css").read_text()
+    for index, colour in enumerate(visual.PALETTE):
+        assert f".topic-c{index} {{ --topic: {colour}; }}" in css
+
+
 # --- topics -------------------------------------------------------------------------------
 
 

@@ -5,7 +5,6 @@ import json
 
 from django import template
 from django.core.serializers.json import DjangoJSONEncoder
-from django.urls import NoReverseMatch, reverse
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 from django.utils.translation import get_language, gettext_lazy
@@ -65,15 +64,6 @@ def jsonld(data):
         + text.translate(_JSON_SCRIPT_ESCAPES)
         + "</script>"
     )
-
-
-@register.simple_tag
-def url_or(name, fallback):
-    """The named URL, or `fallback` while the view behind it does not exist yet."""
-    try:
-        return reverse(name)
-    except NoReverseMatch:
-        return fallback
 
 
 @register.inclusion_tag("timeline/_topics_menu.html")
