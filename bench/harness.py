@@ -134,18 +134,22 @@ def db_url(name: str) -> str:
     return f"{base}/{name}"
 
 
-def create_database(name: str) -> str:
+def create_database(name: str, template: str | None = None) -> str:
+    """A new, empty database (or a copy of `template`, which nobody may be connected to)."""
     import psycopg
 
+    assert name.startswith("kztrack_bench_"), name  # never touch anyone else's database
     with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
+        copy = f' TEMPLATE "{template}"' if template else ""
+        conn.execute(f'CREATE DATABASE "{name}"{copy}')
     return db_url(name)
 
 
 def drop_database(name: str) -> None:
     import psycopg
 
+    assert name.startswith("kztrack_bench_"), name
     with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
@@ -185,23 +189,36 @@ def flush_redis() -> None:
 # --- processes ---------------------------------------------------------------------------
 
 
-def run_measured(cmd: list[str], env: dict[str, str], *, quiet: bool = True) -> tuple[float, float]:
-    """Run a child to completion: (wall seconds, its peak resident memory in MB)."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(
-        cmd, env=env, cwd=ROOT,
-        stdout=subprocess.DEVNULL if quiet else None,
-        stderr=subprocess.PIPE,
-    )
-    # wait4 gives this child's own rusage, not the maximum over every child we ever had.
-    assert proc.stderr is not None
-    err = proc.stderr.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{err.decode()[-3000:]}")
-    return elapsed, usage.ru_maxrss / 1024
+def run_measured(args: list[str], env: dict[str, str], *, cap: float = float("inf"),
+                 on_tick: Callable[[], None] | None = None) -> dict[str, Any]:
+    """Run `python -m bench.peak … args` to completion or until `cap` seconds: wall
+    seconds, peak resident MB (its own, see bench/peak.py), stdout, whether it finished."""
+    import tempfile
+
+    with tempfile.NamedTemporaryFile(suffix=".peak") as peak_file:
+        started = time.perf_counter()
+        proc = subprocess.Popen([PYTHON, "-m", "bench.peak", peak_file.name, *args], env=env,
+                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                start_new_session=True)
+        polled = 0.0
+        finished = True
+        while proc.poll() is None:
+            polled = max(polled, peak_rss_mb(proc.pid))
+            if on_tick:
+                on_tick()
+            if time.perf_counter() - started > cap:
+                finished = False
+                os.killpg(proc.pid, signal.SIGKILL)
+                break
+            time.sleep(0.2)
+        out, err = proc.communicate()
+        elapsed = time.perf_counter() - started
+        if finished and proc.returncode != 0:
+            raise RuntimeError(f"{' '.join(args)} failed ({proc.returncode}):\n"
+                               f"{err.decode()[-3000:]}")
+        text = Path(peak_file.name).read_text().strip()
+        peak = max(polled, float(text) if text else 0.0)
+    return {"seconds": elapsed, "peak_mb": peak, "stdout": out.decode(), "finished": finished}
 
 
 def peak_rss_mb(pid: int) -> float:

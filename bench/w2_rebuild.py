@@ -11,9 +11,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import signal
-import subprocess
-import time
 from typing import Any
 
 import psycopg
@@ -32,47 +29,30 @@ def _checkpoint(conn) -> int:
 
 def rebuild_once(env: dict[str, str], total: int, cap: float, bar) -> dict[str, Any]:
     """One rebuild: rate, peak MB, whether it finished, and its checksum if it did."""
-    url = env["DATABASE_URL"]
-    cmd = [harness.PYTHON, "manage.py", "rebuild_projections", "--verbosity", "0"]
-    started = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, cwd=harness.ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, start_new_session=True)
-    finished = True
-    with psycopg.connect(url, autocommit=True) as conn:
+    with psycopg.connect(env["DATABASE_URL"], autocommit=True) as conn:
         bar.reset(total=total)
-        while proc.poll() is None:
-            try:
-                done = _checkpoint(conn)
-            except psycopg.Error:
-                done = 0
-            bar.n = done
+
+        def tick() -> None:
+            bar.n = _checkpoint(conn)
             bar.refresh()
-            if time.perf_counter() - started > cap:
-                finished = False
-                os.killpg(proc.pid, signal.SIGKILL)
-                break
-            time.sleep(0.25)
-        _, status, usage = os.wait4(proc.pid, 0)
-        elapsed = time.perf_counter() - started
-        done = _checkpoint(conn)
-    out = proc.stdout.read().decode() if proc.stdout else ""
-    err = proc.stderr.read().decode() if proc.stderr else ""
-    if finished and os.waitstatus_to_exitcode(status) != 0:
-        raise RuntimeError(f"rebuild_projections failed:\n{err[-3000:]}")
-    checksum = re.search(r"checksum ([0-9a-f]+)", out)
+
+        run = harness.run_measured(["manage.py", "rebuild_projections", "--verbosity", "0"],
+                                   env, cap=cap, on_tick=tick)
+        done = total if run["finished"] else _checkpoint(conn)
+    checksum = re.search(r"checksum ([0-9a-f]+)", run["stdout"])
     return {
-        "rate": (total if finished else done) / elapsed,
-        "peak_mb": usage.ru_maxrss / 1024,
-        "finished": finished,
-        "applied": total if finished else done,
-        "seconds": elapsed,
+        "rate": done / run["seconds"],
+        "peak_mb": run["peak_mb"],
+        "finished": run["finished"],
+        "applied": done,
+        "seconds": run["seconds"],
         "checksum": checksum.group(1) if checksum else None,
     }
 
 
 def scan_once(env: dict[str, str], total: int) -> dict[str, float]:
-    seconds, peak = harness.run_measured([harness.PYTHON, "-m", "bench.scan"], env)
-    return {"rate": total / seconds, "peak_mb": peak, "seconds": seconds}
+    run = harness.run_measured(["-m", "bench.scan"], env)
+    return {"rate": total / run["seconds"], "peak_mb": run["peak_mb"], "seconds": run["seconds"]}
 
 
 def snapshot(url: str) -> None:
@@ -106,7 +86,10 @@ def main() -> None:
     parser.add_argument("--budget", type=float, required=True, help="seconds for all runs")
     parser.add_argument("--keep-read-models", action="store_true",
                         help="restore the read models if the last run was stopped")
-    parser.add_argument("--expect-checksum", default="")
+    parser.add_argument("--check-setup", action="store_true",
+                        help="compare the bench's read models with what a rebuild makes")
+    parser.add_argument("--try-patch", default="",
+                        help="one more run with this bench/proposals module installed")
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
     from tqdm import tqdm
@@ -115,16 +98,26 @@ def main() -> None:
     url = env["DATABASE_URL"]
     with psycopg.connect(url) as conn:
         total = conn.execute("SELECT count(*) FROM timeline_event").fetchone()[0]
+    expected = None
+    if args.check_setup:
+        harness.setup_django()
+        from timeline import projections
+
+        expected = projections.read_model_checksum()
     if args.keep_read_models:
         snapshot(url)
     scans, rebuilds = [], []
-    with tqdm(desc=f"rebuild {total:,} events", unit="ev", leave=False) as bar:
+    with tqdm(desc=f"rebuild {total:,} events", unit="ev", leave=False,
+              mininterval=1) as bar:
         for _ in range(args.runs):
             scans.append(scan_once(env, total))
         spent = sum(s["seconds"] for s in scans)
         cap = max(10.0, (args.budget - spent) / args.runs)
         for _ in range(args.runs):
             rebuilds.append(rebuild_once(env, total, cap, bar))
+        patched = None
+        if args.try_patch:
+            patched = rebuild_once({**env, "BENCH_PATCHES": args.try_patch}, total, cap, bar)
     if args.keep_read_models and not rebuilds[-1]["finished"]:
         restore(url)
     elif args.keep_read_models:
@@ -142,8 +135,8 @@ def main() -> None:
         "applied": [r["applied"] for r in rebuilds],
         "cap_seconds": cap,
         "checksums_agree": len(checksums) <= 1,
-        "matches_setup": (args.expect_checksum[:16] in checksums) if args.expect_checksum
-        and checksums else None,
+        "matches_setup": (expected[:16] in checksums) if expected and checksums else None,
+        "patched": {"patch": args.try_patch, **patched} if patched else None,
     }
     harness.write_output(args.out, [], figures)
 

@@ -151,16 +151,15 @@ def smtp_limit(sink: Sink, message: bytes, recipients: list[str], budget: float)
         msg, rcpts = Path(tmp, "message.eml"), Path(tmp, "recipients.txt")
         msg.write_bytes(message)
         rcpts.write_text("\n".join(recipients))
-        proc = subprocess.Popen(
-            [harness.PYTHON, "-m", "bench.smtp_loop", str(sink.port), str(msg), str(rcpts),
-             str(budget)], cwd=harness.ROOT, stdout=subprocess.PIPE, env=dict(os.environ))
-        started = time.perf_counter()
-        out = proc.stdout.read() if proc.stdout else b"0"
-        _, _, usage = os.wait4(proc.pid, 0)
-        elapsed = time.perf_counter() - started
-    sent = int(out.decode().strip() or 0)
-    return {"rate": sent / elapsed, "peak_mb": usage.ru_maxrss / 1024, "sent": sent,
-            "finished": sent == len(recipients)}
+        run = harness.run_measured(["-m", "bench.smtp_loop", str(sink.port), str(msg),
+                                    str(rcpts), str(budget)], dict(os.environ))
+    time.sleep(1)
+    received = sink.ask("dump")
+    sent = int(run["stdout"].strip() or 0)
+    return {"rate": sent / run["seconds"], "peak_mb": run["peak_mb"], "sent": sent,
+            "finished": sent == len(recipients),
+            "duplicates": sum(n - 1 for n in received.values() if n > 1),
+            "missing": len(set(recipients[:sent]) - set(received))}
 
 
 def sample_message(digest_id: int) -> bytes:
@@ -225,6 +224,7 @@ def main() -> None:
         "rate": harness.as_dict(Stat.of([r["rate"] for r in fan_outs])),
         "limit_rate": harness.as_dict(Stat.of([r["rate"] for r in limits])),
         "worker_peak_mb": max(peaks),
+        "concurrency": CONCURRENCY,
         "limit_peak_mb": max(r["peak_mb"] for r in limits),
     }
     harness.write_output(args.out, [], figures)
