@@ -7,6 +7,8 @@ field; a stale version raises events.ConcurrencyConflict. Either way nothing is 
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
 from typing import Any
 
@@ -216,7 +218,15 @@ def _note(value: Any, field: str, *, required: bool) -> str:
     return _text(value, field, max_length=NOTE_MAX, required=required, multiline=True)
 
 
-def _replayed(idempotency_key: str | None) -> Development | None:
+def _fingerprint(command: str, arguments: dict[str, Any]) -> str:
+    """What a command was asked to do, minus who asked and how: equal for a true retry."""
+    asked = {k: v for k, v in arguments.items()
+             if k not in {"by", "via", "request_id", "idempotency_key"}}
+    canonical = json.dumps([command, asked], sort_keys=True, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _replayed(idempotency_key: str | None, fingerprint: str) -> Development | None:
     """The development a command with this key already produced: a retry is a no-op."""
     if not idempotency_key:
         return None
@@ -227,6 +237,7 @@ def _replayed(idempotency_key: str | None) -> Development | None:
     event = events.find_by_idempotency_key(idempotency_key)
     if event is None:
         return None
+    events.check_replay(event, fingerprint)
     return Development.objects.filter(pk=event.stream_id).first()
 
 
@@ -253,6 +264,7 @@ def _append(development_id: uuid.UUID, expected_version: int, type_: str,
         via=ctx["via"],
         request_id=ctx.get("request_id"),
         idempotency_key=ctx.get("idempotency_key"),
+        fingerprint=ctx.get("fingerprint"),
     )
     return Development.objects.get(pk=development_id)
 
@@ -270,7 +282,8 @@ def development_record(
     request_id: str | None = None,
 ) -> Development:
     """Record a new development (status scheduled or took_place)."""
-    if (replayed := _replayed(idempotency_key)) is not None:
+    fingerprint = _fingerprint("development_record", locals())
+    if (replayed := _replayed(idempotency_key, fingerprint)) is not None:
         return replayed
     cleaned = clean_fields(fields, partial=False)
     status = fields.get("status") or Status.TOOK_PLACE
@@ -287,6 +300,7 @@ def development_record(
         via=via,
         request_id=request_id,
         idempotency_key=idempotency_key,
+        fingerprint=fingerprint,
     )
     return Development.objects.get(pk=appended.event.stream_id)
 
@@ -304,7 +318,8 @@ def development_correct(
     request_id: str | None = None,
 ) -> Development:
     """Change fields: a public correction with a note, or a silent fix (a typo)."""
-    if (replayed := _replayed(idempotency_key)) is not None:
+    fingerprint = _fingerprint("development_correct", locals())
+    if (replayed := _replayed(idempotency_key, fingerprint)) is not None:
         return replayed
     development = _current(id)
     _refuse_if_retracted(development)
@@ -321,7 +336,8 @@ def development_correct(
     return _append(
         development.id, expected_version, events.CORRECTED,
         {"changes": cleaned, "note": note, "silent": bool(silent)},
-        {"by": by, "via": via, "idempotency_key": idempotency_key, "request_id": request_id},
+        {"by": by, "via": via, "idempotency_key": idempotency_key, "request_id": request_id,
+         "fingerprint": fingerprint},
     )
 
 
@@ -337,7 +353,8 @@ def development_reschedule(
     request_id: str | None = None,
 ) -> Development:
     """Move a scheduled development to another date."""
-    if (replayed := _replayed(idempotency_key)) is not None:
+    fingerprint = _fingerprint("development_reschedule", locals())
+    if (replayed := _replayed(idempotency_key, fingerprint)) is not None:
         return replayed
     development = _current(id)
     if development.status != Status.SCHEDULED:
@@ -349,7 +366,8 @@ def development_reschedule(
         development.id, expected_version, events.RESCHEDULED,
         {"date": new_date, "previous_date": development.date,
          "note": _note(note, "note", required=False)},
-        {"by": by, "via": via, "idempotency_key": idempotency_key, "request_id": request_id},
+        {"by": by, "via": via, "idempotency_key": idempotency_key, "request_id": request_id,
+         "fingerprint": fingerprint},
     )
 
 
@@ -365,7 +383,8 @@ def development_confirm(
     request_id: str | None = None,
 ) -> Development:
     """A scheduled development took place (on its date, or on a more precise one)."""
-    if (replayed := _replayed(idempotency_key)) is not None:
+    fingerprint = _fingerprint("development_confirm", locals())
+    if (replayed := _replayed(idempotency_key, fingerprint)) is not None:
         return replayed
     development = _current(id)
     if development.status != Status.SCHEDULED:
@@ -375,7 +394,8 @@ def development_confirm(
         data["date"] = _date(date)
     return _append(
         development.id, expected_version, events.CONFIRMED, data,
-        {"by": by, "via": via, "idempotency_key": idempotency_key, "request_id": request_id},
+        {"by": by, "via": via, "idempotency_key": idempotency_key, "request_id": request_id,
+         "fingerprint": fingerprint},
     )
 
 
@@ -390,7 +410,8 @@ def development_cancel(
     request_id: str | None = None,
 ) -> Development:
     """A scheduled development will not take place."""
-    if (replayed := _replayed(idempotency_key)) is not None:
+    fingerprint = _fingerprint("development_cancel", locals())
+    if (replayed := _replayed(idempotency_key, fingerprint)) is not None:
         return replayed
     development = _current(id)
     if development.status != Status.SCHEDULED:
@@ -398,7 +419,8 @@ def development_cancel(
     return _append(
         development.id, expected_version, events.CANCELLED,
         {"reason": _note(reason, "reason", required=True)},
-        {"by": by, "via": via, "idempotency_key": idempotency_key, "request_id": request_id},
+        {"by": by, "via": via, "idempotency_key": idempotency_key, "request_id": request_id,
+         "fingerprint": fingerprint},
     )
 
 
@@ -413,14 +435,16 @@ def development_retract(
     request_id: str | None = None,
 ) -> Development:
     """Withdraw a development that should not have been published; its page stays, marked."""
-    if (replayed := _replayed(idempotency_key)) is not None:
+    fingerprint = _fingerprint("development_retract", locals())
+    if (replayed := _replayed(idempotency_key, fingerprint)) is not None:
         return replayed
     development = _current(id)
     _refuse_if_retracted(development)
     return _append(
         development.id, expected_version, events.RETRACTED,
         {"reason": _note(reason, "reason", required=True)},
-        {"by": by, "via": via, "idempotency_key": idempotency_key, "request_id": request_id},
+        {"by": by, "via": via, "idempotency_key": idempotency_key, "request_id": request_id,
+         "fingerprint": fingerprint},
     )
 
 

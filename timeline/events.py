@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -123,6 +124,19 @@ def find_by_idempotency_key(key: str) -> Event | None:
     return Event.objects.filter(idempotency_key=key).first()
 
 
+def check_replay(previous: Event, fingerprint: str | None) -> None:
+    """A key reused for a different request is refused, not silently answered with the first
+    result (an editor who resubmits an old form with new values must not lose them)."""
+    stored = previous.metadata.get("fingerprint")
+    if stored and fingerprint and stored != fingerprint:
+        raise ValidationError(
+            {
+                "idempotency_key": "This idempotency key was already used for a different "
+                "request; reload and submit your change again."
+            }
+        )
+
+
 def stream_version(stream_id: uuid.UUID) -> int:
     """The version of the stream's last event, 0 for a new stream."""
     result = Event.objects.filter(stream_id=stream_id).aggregate(v=Max("version"))["v"]
@@ -139,6 +153,7 @@ def append(
     via: str,
     request_id: str | None = None,
     idempotency_key: str | None = None,
+    fingerprint: str | None = None,
 ) -> Appended:
     """Append one event to a stream and project it, in one transaction.
 
@@ -158,12 +173,15 @@ def append(
         metadata["request_id"] = request_id
     if idempotency_key:
         metadata["idempotency_key"] = idempotency_key
+        if fingerprint:
+            metadata["fingerprint"] = fingerprint
 
     with transaction.atomic():
         lock_log()
         if idempotency_key:
             previous = find_by_idempotency_key(idempotency_key)
             if previous is not None:
+                check_replay(previous, fingerprint)
                 return Appended(event=previous, created=False)
         actual = stream_version(stream_id)
         if actual != expected_version:

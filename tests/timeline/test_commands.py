@@ -197,3 +197,20 @@ def test_a_correction_that_changes_nothing_is_refused(world):
             by="alice", via="admin",
         )
     assert "Nothing changed" in str(exc.value)
+
+
+def test_an_idempotency_key_reused_for_a_different_change_is_refused(world):
+    """An editor who resubmits an old form with new values is told, not silently ignored."""
+    dev = record()
+    commands.development_correct(
+        id=dev.id, expected_version=1, changes={"title": "Premier"}, note="n",
+        by="alice", via="admin", idempotency_key="form-1",
+    )
+    with pytest.raises(ValidationError) as exc:
+        commands.development_correct(
+            id=dev.id, expected_version=1, changes={"title": "Second"}, note="n",
+            by="alice", via="admin", idempotency_key="form-1",
+        )
+    assert "idempotency_key" in exc.value.message_dict
+    dev.refresh_from_db()
+    assert (dev.title, dev.version) == ("Premier", 2)
