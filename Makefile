@@ -60,6 +60,24 @@ chaos: install-dev system-deps browser-deps messages ## The slow fault, fuzz and
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
 		$(PY) -m pytest -m slow -v $(PYTEST_ARGS)
 
+$(VENV)/.installed-bench: $(VENV)/.installed pyproject.toml
+	$(VENV)/bin/pip install --quiet -e '.[bench]'
+	touch $@
+
+# wrk (Debian) loads the feeds; without it (no root, no apt) the bench uses a Python client.
+BENCH_WRK = command -v wrk >/dev/null || { SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	$$SUDO apt-get install -y -qq wrk >/dev/null 2>&1 || \
+	{ $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq wrk >/dev/null; }; } || \
+	echo "wrk not installed: the feed benchmark uses its Python client"
+
+bench: $(VENV)/.installed-bench ## Benchmarks at full size (< 30 min): a table and bench/results/latest.json
+	@$(BENCH_WRK)
+	$(PY) -m bench.run
+
+bench-quick: $(VENV)/.installed-bench ## The same workloads at a tenth of the size (< 5 min)
+	@$(BENCH_WRK)
+	$(PY) -m bench.run --quick
+
 lint: install-dev ## ruff
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .

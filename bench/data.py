@@ -17,25 +17,88 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-KINDS = ["meeting", "visit", "agreement_stage", "referendum_election", "forum_summit",
-         "statement", "trade_measure", "appointment", "other"]
-STAGES = ["mandate", "negotiation_round", "initialling", "signature", "provisional_application",
-          "consent", "ratification", "entry_into_force"]
-PLACES = ["Bruxelles", "Astana", "Almaty", "Luxembourg", "Strasbourg", "Anvers", "Liège",
-          "Samarcande", "Bakou", "Aktaou", "Genève", "Paris", ""]
-PUBLICATIONS = ["Le Soir", "La Libre Belgique", "L'Echo", "Kazinform", "Le Quotidien",
-                "Luxemburger Wort", "Euractiv", "The Astana Times"]
-SUBJECTS = ["la délégation parlementaire", "le ministre des Affaires étrangères",
-            "la Commission européenne", "le vice-ministre", "l'ambassadeur", "le Sénat",
-            "la Chambre de commerce", "le Conseil de l'UE", "le président Tokaïev",
-            "la haute représentante"]
-VERBS = ["rencontre", "reçoit", "signe un accord avec", "visite", "s'entretient avec",
-         "annonce un projet avec", "ouvre des négociations avec", "salue"]
-OBJECTS = ["les investisseurs belges", "l'Union européenne", "les autorités kazakhes",
-           "le Luxembourg", "les ports de la Caspienne", "les producteurs d'uranium",
-           "les partenaires du Corridor du milieu", "les universités", "la presse",
-           "les entreprises de l'hydrogène vert", "les experts des terres rares",
-           "les négociateurs des visas"]
+KINDS = [
+    "meeting",
+    "visit",
+    "agreement_stage",
+    "referendum_election",
+    "forum_summit",
+    "statement",
+    "trade_measure",
+    "appointment",
+    "other",
+]
+STAGES = [
+    "mandate",
+    "negotiation_round",
+    "initialling",
+    "signature",
+    "provisional_application",
+    "consent",
+    "ratification",
+    "entry_into_force",
+]
+PLACES = [
+    "Bruxelles",
+    "Astana",
+    "Almaty",
+    "Luxembourg",
+    "Strasbourg",
+    "Anvers",
+    "Liège",
+    "Samarcande",
+    "Bakou",
+    "Aktaou",
+    "Genève",
+    "Paris",
+    "",
+]
+PUBLICATIONS = [
+    "Le Soir",
+    "La Libre Belgique",
+    "L'Echo",
+    "Kazinform",
+    "Le Quotidien",
+    "Luxemburger Wort",
+    "Euractiv",
+    "The Astana Times",
+]
+SUBJECTS = [
+    "la délégation parlementaire",
+    "le ministre des Affaires étrangères",
+    "la Commission européenne",
+    "le vice-ministre",
+    "l'ambassadeur",
+    "le Sénat",
+    "la Chambre de commerce",
+    "le Conseil de l'UE",
+    "le président Tokaïev",
+    "la haute représentante",
+]
+VERBS = [
+    "rencontre",
+    "reçoit",
+    "signe un accord avec",
+    "visite",
+    "s'entretient avec",
+    "annonce un projet avec",
+    "ouvre des négociations avec",
+    "salue",
+]
+OBJECTS = [
+    "les investisseurs belges",
+    "l'Union européenne",
+    "les autorités kazakhes",
+    "le Luxembourg",
+    "les ports de la Caspienne",
+    "les producteurs d'uranium",
+    "les partenaires du Corridor du milieu",
+    "les universités",
+    "la presse",
+    "les entreprises de l'hydrogène vert",
+    "les experts des terres rares",
+    "les négociateurs des visas",
+]
 SUMMARY_BITS = [
     "Les deux parties font le point sur l'accord de partenariat renforcé.",
     "La rencontre porte sur les matières premières critiques et les terres rares.",
@@ -72,8 +135,10 @@ def ensure_world() -> tuple[list[str], list[str]]:
         seed.load_reference_data()
     except Exception:  # noqa: BLE001 - the seed is being curated; make a world of our own
         for i in range(15):
-            Topic.objects.get_or_create(slug=f"topic-{i}", defaults={
-                "name_fr": f"Thème {i}", "name_en": f"Topic {i}", "position": i})
+            Topic.objects.get_or_create(
+                slug=f"topic-{i}",
+                defaults={"name_fr": f"Thème {i}", "name_en": f"Topic {i}", "position": i},
+            )
         for i in range(60):
             Actor.objects.get_or_create(slug=f"actor-{i}", defaults={"name": f"Acteur {i}"})
     topics = list(Topic.objects.order_by("position", "slug").values_list("slug", flat=True))
@@ -124,18 +189,20 @@ class Generator:
         ]
         sources = []
         for _ in range(rng.choice((1, 1, 2))):
-            sources.append({
-                "publication": rng.choice(PUBLICATIONS),
-                "title": f"{rng.choice(SUBJECTS).capitalize()} {rng.choice(VERBS)} "
-                         f"{rng.choice(OBJECTS)}",
-                "author": rng.choice(["", "Marie Dupont", "Jan Peeters"]),
-                "url": f"https://example.org/articles/{rng.getrandbits(40):x}",
-                "quote": rng.choice(QUOTES),
-                "date": date.split("/")[0].rstrip("~") if len(date) == 10 else "",
-            })
+            sources.append(
+                {
+                    "publication": rng.choice(PUBLICATIONS),
+                    "title": f"{rng.choice(SUBJECTS).capitalize()} {rng.choice(VERBS)} "
+                    f"{rng.choice(OBJECTS)}",
+                    "author": rng.choice(["", "Marie Dupont", "Jan Peeters"]),
+                    "url": f"https://example.org/articles/{rng.getrandbits(40):x}",
+                    "quote": rng.choice(QUOTES),
+                    "date": date.split("/")[0].rstrip("~") if len(date) == 10 else "",
+                }
+            )
         return {
             "title": f"{rng.choice(SUBJECTS).capitalize()} {rng.choice(VERBS)} "
-                     f"{rng.choice(OBJECTS)}",
+            f"{rng.choice(OBJECTS)}",
             "summary": " ".join(rng.sample(SUMMARY_BITS, 2))
             + (" Le cosmodrome de Baïkonour est mentionné." if rng.random() < RARE_SHARE else ""),
             "kind": kind,
@@ -161,7 +228,10 @@ class Generator:
             while new_date == fields["date"]:
                 new_date, _ = self.date()
             return "DevelopmentRescheduled", {
-                "date": new_date, "previous_date": fields["date"], "note": "Report annoncé."}
+                "date": new_date,
+                "previous_date": fields["date"],
+                "note": "Report annoncé.",
+            }
         if choice == "confirmed":
             return "DevelopmentConfirmed", {"note": ""}
         if choice == "cancelled":
@@ -170,13 +240,18 @@ class Generator:
             return "DevelopmentRetracted", {"reason": "Information non confirmée."}
         return "DevelopmentCorrected", {
             "changes": {"title": fields["title"] + " (précision)"},
-            "note": "Le titre est précisé.", "silent": False}
+            "note": "Le titre est précisé.",
+            "silent": False,
+        }
 
 
 def as_v1(fields: dict[str, Any]) -> dict[str, Any]:
     """The same development in RECORDED's schema version 1 (one topic, one source)."""
-    old = {k: v for k, v in fields.items() if k not in ("topics", "sources", "stage",
-                                                        "date_note", "actors")}
+    old = {
+        k: v
+        for k, v in fields.items()
+        if k not in ("topics", "sources", "stage", "date_note", "actors")
+    }
     old["topic"] = fields["topics"][0]
     old["actors"] = [a["actor"] for a in fields["actors"]]
     old["source"] = fields["sources"][0]
@@ -252,9 +327,14 @@ class Pool:
     events cost microseconds each to write, yet carry tens of thousands of distinct dates
     (what a rebuild really meets)."""
 
-    def __init__(self, gen: Generator, topic_ids: dict[str, int],
-                 actor_ids: dict[str, tuple[int, str]], entries: int = 4000,
-                 dates: int = 100_000):
+    def __init__(
+        self,
+        gen: Generator,
+        topic_ids: dict[str, int],
+        actor_ids: dict[str, tuple[int, str]],
+        entries: int = 4000,
+        dates: int = 100_000,
+    ):
         self.rng = gen.rng
         self.gen = gen
         self.v2: list[Entry] = []
@@ -270,16 +350,30 @@ class Pool:
             self.dates.append((text, *bounds(text)))
 
     @staticmethod
-    def _entry(data: dict[str, Any], fields: dict[str, Any], schema: int,
-               topic_ids: dict[str, int], actor_ids: dict[str, tuple[int, str]]) -> Entry:
+    def _entry(
+        data: dict[str, Any],
+        fields: dict[str, Any],
+        schema: int,
+        topic_ids: dict[str, int],
+        actor_ids: dict[str, tuple[int, str]],
+    ) -> Entry:
         template = json.dumps({**data, "date": "\x01", "status": "\x02"}, ensure_ascii=False)
         names = [actor_ids[a["actor"]][1] for a in fields["actors"]]
-        tail = [fields["summary"], fields["place"], *names,
-                *(s.get("publication", "") for s in fields["sources"])]
+        tail = [
+            fields["summary"],
+            fields["place"],
+            *names,
+            *(s.get("publication", "") for s in fields["sources"]),
+        ]
         return Entry(
-            template=template, schema_version=schema, title=fields["title"],
-            summary=fields["summary"], kind=fields["kind"], date_note=fields["date_note"],
-            place=fields["place"], stage=fields["stage"],
+            template=template,
+            schema_version=schema,
+            title=fields["title"],
+            summary=fields["summary"],
+            kind=fields["kind"],
+            date_note=fields["date_note"],
+            place=fields["place"],
+            stage=fields["stage"],
             sources_json=json.dumps(fields["sources"], ensure_ascii=False),
             search_tail="\n".join(p for p in tail if p),
             topic_ids=[topic_ids[slug] for slug in fields["topics"]],
@@ -290,12 +384,24 @@ class Pool:
 class State:
     """One development as the projection would hold it (see timeline.projections.evolve)."""
 
-    __slots__ = ("stream", "entry", "date", "lower", "upper", "status", "title",
-                 "corrections", "reschedulings", "status_reason", "version",
-                 "first_recorded_at", "updated_at", "last_position")
+    __slots__ = (
+        "stream",
+        "entry",
+        "date",
+        "lower",
+        "upper",
+        "status",
+        "title",
+        "corrections",
+        "reschedulings",
+        "status_reason",
+        "version",
+        "first_recorded_at",
+        "updated_at",
+        "last_position",
+    )
 
-    def __init__(self, stream: uuid.UUID, entry: Entry, date: tuple, status: str,
-                 event: tuple):
+    def __init__(self, stream: uuid.UUID, entry: Entry, date: tuple, status: str, event: tuple):
         self.stream, self.entry, self.status = stream, entry, status
         self.date, self.lower, self.upper = date
         self.title = entry.title
@@ -321,15 +427,34 @@ class ReadModels:
     def add(self, s: State) -> None:
         e = s.entry
         search = s.title + ("\n" + e.search_tail if e.search_tail else "")
-        self.developments.append((
-            s.stream, s.version, s.title, e.summary, e.kind, s.date, s.lower, s.upper,
-            e.date_note, s.status, e.place, e.stage, e.sources_json, s.corrections,
-            s.reschedulings, s.status_reason, search, s.first_recorded_at, s.updated_at,
-            s.last_position,
-        ))
+        self.developments.append(
+            (
+                s.stream,
+                s.version,
+                s.title,
+                e.summary,
+                e.kind,
+                s.date,
+                s.lower,
+                s.upper,
+                e.date_note,
+                s.status,
+                e.place,
+                e.stage,
+                e.sources_json,
+                s.corrections,
+                s.reschedulings,
+                s.status_reason,
+                search,
+                s.first_recorded_at,
+                s.updated_at,
+                s.last_position,
+            )
+        )
         self.topics.extend((s.stream, topic_id) for topic_id in e.topic_ids)
-        self.actors.extend((s.stream, actor_id, role, order)
-                           for order, (actor_id, role) in enumerate(e.actor_rows))
+        self.actors.extend(
+            (s.stream, actor_id, role, order) for order, (actor_id, role) in enumerate(e.actor_rows)
+        )
 
 
 DEVELOPMENT_COLUMNS = (
@@ -351,8 +476,10 @@ def _follow_up(pool: Pool, s: State, position: int, clock: datetime.datetime) ->
         date = rng.choice(pool.dates)
         while date[0] == s.date:
             date = rng.choice(pool.dates)
-        type_, data = "DevelopmentRescheduled", {
-            "date": date[0], "previous_date": s.date, "note": "Report annoncé."}
+        type_, data = (
+            "DevelopmentRescheduled",
+            {"date": date[0], "previous_date": s.date, "note": "Report annoncé."},
+        )
         s.date, s.lower, s.upper = date
         s.reschedulings += 1
     elif choice == "confirmed":
@@ -366,18 +493,35 @@ def _follow_up(pool: Pool, s: State, position: int, clock: datetime.datetime) ->
         s.status, s.status_reason = "retracted", data["reason"]
     else:
         title = s.title + " (précision)"
-        type_, data = "DevelopmentCorrected", {
-            "changes": {"title": title}, "note": "Le titre est précisé.", "silent": False}
+        type_, data = (
+            "DevelopmentCorrected",
+            {"changes": {"title": title}, "note": "Le titre est précisé.", "silent": False},
+        )
         s.title = title
         s.corrections += 1
-    event = (position, s.stream, s.version + 1, type_, 1,
-             json.dumps(data, ensure_ascii=False), METADATA, clock)
+    event = (
+        position,
+        s.stream,
+        s.version + 1,
+        type_,
+        1,
+        json.dumps(data, ensure_ascii=False),
+        METADATA,
+        clock,
+    )
     s.moved(event)
     return event
 
 
-def events(pool: Pool, count: int, first_position: int, start: datetime.datetime,
-           models: ReadModels, pending: list[State], last_chunk: bool) -> Iterator[tuple]:
+def events(
+    pool: Pool,
+    count: int,
+    first_position: int,
+    start: datetime.datetime,
+    models: ReadModels,
+    pending: list[State],
+    last_chunk: bool,
+) -> Iterator[tuple]:
     """`count` log rows from `first_position` on, as COPY tuples (JSON as text); the read
     model rows they project to are collected in `models`. `pending` holds the streams that
     may still get a follow-up event, across chunks."""
@@ -396,8 +540,16 @@ def events(pool: Pool, count: int, first_position: int, start: datetime.datetime
         status = "scheduled" if date[2] > today else "took_place"
         data = entry.template.replace(DATE_MARK, date[0]).replace(STATUS_MARK, status)
         stream = uuid.UUID(int=rng.getrandbits(128), version=4)
-        event = (position, stream, 1, "DevelopmentRecorded", entry.schema_version, data,
-                 METADATA, clock)
+        event = (
+            position,
+            stream,
+            1,
+            "DevelopmentRecorded",
+            entry.schema_version,
+            data,
+            METADATA,
+            clock,
+        )
         yield event
         state = State(stream, entry, date, status, event)
         if len(pending) < 1000:
@@ -431,24 +583,29 @@ def _copy_events(conn, rows: list[tuple]) -> None:
             copy.write_row(values)
 
 
-def _copy_read_models(conn, developments: list[tuple], topics: list[tuple],
-                      actors: list[tuple]) -> None:
+def _copy_read_models(
+    conn, developments: list[tuple], topics: list[tuple], actors: list[tuple]
+) -> None:
     with conn.cursor() as cur:
         with cur.copy(f"COPY timeline_development ({DEVELOPMENT_COLUMNS}) FROM STDIN") as c:
             for values in developments:
                 c.write_row(values)
-        with cur.copy("COPY timeline_developmenttopic (development_id, topic_id) "
-                      "FROM STDIN") as c:
+        with cur.copy("COPY timeline_developmenttopic (development_id, topic_id) FROM STDIN") as c:
             for values in topics:
                 c.write_row(values)
-        with cur.copy('COPY timeline_developmentactor (development_id, actor_id, role, '
-                      '"order") FROM STDIN') as c:
+        with cur.copy(
+            'COPY timeline_developmentactor (development_id, actor_id, role, "order") FROM STDIN'
+        ) as c:
             for values in actors:
                 c.write_row(values)
 
 
-BULK_TABLES = ("timeline_event", "timeline_development", "timeline_developmenttopic",
-               "timeline_developmentactor")
+BULK_TABLES = (
+    "timeline_event",
+    "timeline_development",
+    "timeline_developmenttopic",
+    "timeline_developmentactor",
+)
 
 
 def _secondary_indexes(conn) -> list[tuple[str, str]]:
@@ -458,7 +615,8 @@ def _secondary_indexes(conn) -> list[tuple[str, str]]:
         "JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid "
         "WHERE t.relname = ANY(%s) AND NOT EXISTS "
         "(SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)",
-        [list(BULK_TABLES)]).fetchall()
+        [list(BULK_TABLES)],
+    ).fetchall()
 
 
 def _run_sql(url: str, statements: list[str]) -> None:
@@ -470,8 +628,9 @@ def _run_sql(url: str, statements: list[str]) -> None:
             conn.execute(statement)
 
 
-def grow_log(database_url: str, gen: Generator, count: int,
-             progress: Callable[[int], None] | None = None) -> int:
+def grow_log(
+    database_url: str, gen: Generator, count: int, progress: Callable[[int], None] | None = None
+) -> int:
     """Append `count` valid events to the log with COPY, and their developments to the read
     models, leaving the projection's checkpoint at the end of the log (untimed set-up).
 
@@ -491,8 +650,12 @@ def grow_log(database_url: str, gen: Generator, count: int,
             "SELECT coalesce(max(recorded_at), '2020-01-01'::timestamptz) FROM timeline_event"
         ).fetchone()[0]
         topic_ids = dict(admin.execute("SELECT slug, id FROM timeline_topic").fetchall())
-        actor_ids = {slug: (id_, name) for slug, id_, name in
-                     admin.execute("SELECT slug, id, name FROM timeline_actor").fetchall()}
+        actor_ids = {
+            slug: (id_, name)
+            for slug, id_, name in admin.execute(
+                "SELECT slug, id, name FROM timeline_actor"
+            ).fetchall()
+        }
         # Building an index once after a big COPY is much faster than updating it row by
         # row (the French full-text GIN index above all); small top-ups keep them.
         indexes = _secondary_indexes(admin) if count >= 50_000 else []
@@ -502,22 +665,36 @@ def grow_log(database_url: str, gen: Generator, count: int,
     models = ReadModels()
     pending: list[State] = []
     clock = start
-    with (ThreadPoolExecutor(2) as threads, psycopg.connect(url) as log_conn,
-          psycopg.connect(url) as models_conn):
+    with (
+        ThreadPoolExecutor(2) as threads,
+        psycopg.connect(url) as log_conn,
+        psycopg.connect(url) as models_conn,
+    ):
         for conn in (log_conn, models_conn):
             conn.execute("SET synchronous_commit = off")
         running: list = []
         for first in range(0, count, CHUNK):
             size = min(CHUNK, count - first)
-            rows = list(events(pool, size, last + 1 + first, clock, models, pending,
-                               last_chunk=first + size == count))
+            rows = list(
+                events(
+                    pool,
+                    size,
+                    last + 1 + first,
+                    clock,
+                    models,
+                    pending,
+                    last_chunk=first + size == count,
+                )
+            )
             clock = rows[-1][7]
             chunk = (models.developments, models.topics, models.actors)
             models.developments, models.topics, models.actors = [], [], []
             for future in running:
                 future.result()
-            running = [threads.submit(_copy_events, log_conn, rows),
-                       threads.submit(_copy_read_models, models_conn, *chunk)]
+            running = [
+                threads.submit(_copy_events, log_conn, rows),
+                threads.submit(_copy_read_models, models_conn, *chunk),
+            ]
             if progress:
                 progress(size)
         for future in running:
@@ -528,9 +705,12 @@ def grow_log(database_url: str, gen: Generator, count: int,
     with ThreadPoolExecutor(2) as threads:
         for future in [threads.submit(_run_sql, url, gin), threads.submit(_run_sql, url, rest)]:
             future.result()
-    _run_sql(url, [
-        "INSERT INTO timeline_projectionstate (name, position) VALUES ('developments', "
-        f"{last + count}) ON CONFLICT (name) DO UPDATE SET position = excluded.position",
-        *(f"ANALYZE {table}" for table in BULK_TABLES),
-    ])
+    _run_sql(
+        url,
+        [
+            "INSERT INTO timeline_projectionstate (name, position) VALUES ('developments', "
+            f"{last + count}) ON CONFLICT (name) DO UPDATE SET position = excluded.position",
+            *(f"ANALYZE {table}" for table in BULK_TABLES),
+        ],
+    )
     return last + count

@@ -1,6 +1,6 @@
 """Set-up, untimed: grow the bench database's log (and its read models) to a size.
 
-    python -m bench.grow --to 1000000 --out grow.json [--checksum]
+python -m bench.grow --to 1000000 --out grow.json [--checksum]
 """
 
 from __future__ import annotations
@@ -16,8 +16,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--to", type=int, required=True, help="events in the log afterwards")
     parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument("--checksum", action="store_true",
-                        help="also report the read models' checksum (to compare with a rebuild)")
+    parser.add_argument(
+        "--checksum",
+        action="store_true",
+        help="also report the read models' checksum (to compare with a rebuild)",
+    )
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
     harness.setup_django()
@@ -37,8 +40,11 @@ def main() -> None:
     started = time.perf_counter()
     with tqdm(total=todo, desc=f"log → {args.to:,}", unit="ev", leave=False) as bar:
         grow_log(os.environ["DATABASE_URL"], gen, todo, progress=bar.update)
-    figures = {"events": Event.objects.count(), "seconds": time.perf_counter() - started,
-               "checkpoint": projections.checkpoint()}
+    figures = {
+        "events": Event.objects.count(),
+        "seconds": time.perf_counter() - started,
+        "checkpoint": projections.checkpoint(),
+    }
     if args.checksum:
         figures["checksum"] = projections.read_model_checksum()
     harness.write_output(args.out, [], figures)

@@ -107,8 +107,9 @@ def row(
     return out
 
 
-def missing_row(workload: str, metric: str, unit: str, baseline: str, goal: str,
-                note: str) -> dict[str, Any]:
+def missing_row(
+    workload: str, metric: str, unit: str, baseline: str, goal: str, note: str
+) -> dict[str, Any]:
     """A row for a figure that could not be measured (the app code is not there yet)."""
     nan = Stat(float("nan"), float("nan"), float("nan"), [])
     out = row(workload, metric, unit, nan, baseline, nan, goal=goal, met=False, note=note)
@@ -189,17 +190,27 @@ def flush_redis() -> None:
 # --- processes ---------------------------------------------------------------------------
 
 
-def run_measured(args: list[str], env: dict[str, str], *, cap: float = float("inf"),
-                 on_tick: Callable[[], None] | None = None) -> dict[str, Any]:
+def run_measured(
+    args: list[str],
+    env: dict[str, str],
+    *,
+    cap: float = float("inf"),
+    on_tick: Callable[[], None] | None = None,
+) -> dict[str, Any]:
     """Run `python -m bench.peak … args` to completion or until `cap` seconds: wall
     seconds, peak resident MB (its own, see bench/peak.py), stdout, whether it finished."""
     import tempfile
 
     with tempfile.NamedTemporaryFile(suffix=".peak") as peak_file:
         started = time.perf_counter()
-        proc = subprocess.Popen([PYTHON, "-m", "bench.peak", peak_file.name, *args], env=env,
-                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            [PYTHON, "-m", "bench.peak", peak_file.name, *args],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
         polled = 0.0
         finished = True
         while proc.poll() is None:
@@ -214,8 +225,9 @@ def run_measured(args: list[str], env: dict[str, str], *, cap: float = float("in
         out, err = proc.communicate()
         elapsed = time.perf_counter() - started
         if finished and proc.returncode != 0:
-            raise RuntimeError(f"{' '.join(args)} failed ({proc.returncode}):\n"
-                               f"{err.decode()[-3000:]}")
+            raise RuntimeError(
+                f"{' '.join(args)} failed ({proc.returncode}):\n{err.decode()[-3000:]}"
+            )
         text = Path(peak_file.name).read_text().strip()
         peak = max(polled, float(text) if text else 0.0)
     return {"seconds": elapsed, "peak_mb": peak, "stdout": out.decode(), "finished": finished}

@@ -28,14 +28,27 @@ class Server:
 
     def __enter__(self) -> Server:
         cmd = [
-            harness.PYTHON, "-m", "gunicorn", "kztrack.wsgi:application",
-            "--bind", f"127.0.0.1:{self.port}", "--workers", str(WORKERS),
-            "--worker-class", "gthread", "--threads", str(THREADS), "--keep-alive", "30",
-            "--log-level", "warning",
+            harness.PYTHON,
+            "-m",
+            "gunicorn",
+            "kztrack.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{self.port}",
+            "--workers",
+            str(WORKERS),
+            "--worker-class",
+            "gthread",
+            "--threads",
+            str(THREADS),
+            "--keep-alive",
+            "30",
+            "--log-level",
+            "warning",
         ]
         env = {**self.env, "DJANGO_SETTINGS_MODULE": "bench.settings"}
-        self.proc = subprocess.Popen(cmd, env=env, cwd=harness.ROOT, start_new_session=True,
-                                     stdout=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            cmd, env=env, cwd=harness.ROOT, start_new_session=True, stdout=subprocess.DEVNULL
+        )
         harness.wait_for(self._up, timeout=60, what="gunicorn")
         return self
 
@@ -49,8 +62,9 @@ class Server:
 
     def worker_peak_mb(self) -> float:
         assert self.proc is not None
-        return max((harness.peak_rss_mb(p) for p in harness.children_of(self.proc.pid)),
-                   default=0.0)
+        return max(
+            (harness.peak_rss_mb(p) for p in harness.children_of(self.proc.pid)), default=0.0
+        )
 
     def __exit__(self, *exc) -> None:
         if self.proc is not None:
@@ -67,8 +81,9 @@ def get(port: int, path: str, headers: dict[str, str] | None = None) -> tuple[in
         conn.close()
 
 
-def latencies(port: int, path: str, count: int, headers: dict[str, str] | None = None,
-              warm_up: int = 5) -> dict[str, float]:
+def latencies(
+    port: int, path: str, count: int, headers: dict[str, str] | None = None, warm_up: int = 5
+) -> dict[str, float]:
     """`count` sequential requests over one kept-alive connection: p50, p99 (ms), statuses."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     took = []
@@ -82,8 +97,11 @@ def latencies(port: int, path: str, count: int, headers: dict[str, str] | None =
             took.append(time.perf_counter() - t)
             statuses[resp.status] = statuses.get(resp.status, 0) + 1
     conn.close()
-    return {"p50": percentile(took, 50) * 1000, "p99": percentile(took, 99) * 1000,
-            "statuses": statuses}
+    return {
+        "p50": percentile(took, 50) * 1000,
+        "p99": percentile(took, 99) * 1000,
+        "statuses": statuses,
+    }
 
 
 def _hammer(port: int, path: str, headers: dict[str, str], until: float, out) -> None:
@@ -110,8 +128,13 @@ end
 """
 
 
-def throughput(port: int, path: str, seconds: float, connections: int = 4,
-               headers: dict[str, str] | None = None) -> dict[str, float]:
+def throughput(
+    port: int,
+    path: str,
+    seconds: float,
+    connections: int = 4,
+    headers: dict[str, str] | None = None,
+) -> dict[str, float]:
     """Requests per second with `connections` kept-alive clients, for `seconds`.
 
     wrk (C, light on the shared CPU) if installed, else as many Python client processes.
@@ -120,21 +143,36 @@ def throughput(port: int, path: str, seconds: float, connections: int = 4,
     if shutil.which("wrk"):
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
             script.write(WRK_SCRIPT)
-        cmd = ["wrk", "-t", "1", "-c", str(connections), "-d", f"{max(1, round(seconds))}s",
-               "-s", script.name]
+        cmd = [
+            "wrk",
+            "-t",
+            "1",
+            "-c",
+            str(connections),
+            "-d",
+            f"{max(1, round(seconds))}s",
+            "-s",
+            script.name,
+        ]
         for name, value in headers.items():
             cmd += ["-H", f"{name}: {value}"]
-        out = subprocess.run([*cmd, f"http://127.0.0.1:{port}{path}"], capture_output=True,
-                             text=True, check=True).stdout
+        out = subprocess.run(
+            [*cmd, f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True, check=True
+        ).stdout
         Path(script.name).unlink()
         result = json.loads(out.strip().splitlines()[-1])
-        return {"rps": result["requests"] / result["seconds"],
-                "errors": result["errors"] + result["non2xx"], "client": "wrk"}
+        return {
+            "rps": result["requests"] / result["seconds"],
+            "errors": result["errors"] + result["non2xx"],
+            "client": "wrk",
+        }
     ctx = mp.get_context("spawn")
     out_q = ctx.Queue()
     until = time.time() + 1.0 + seconds  # a second for the clients to start
-    procs = [ctx.Process(target=_hammer, args=(port, path, headers, until, out_q))
-             for _ in range(connections)]
+    procs = [
+        ctx.Process(target=_hammer, args=(port, path, headers, until, out_q))
+        for _ in range(connections)
+    ]
     for p in procs:
         p.start()
     results = [out_q.get(timeout=seconds + 120) for _ in procs]

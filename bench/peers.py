@@ -29,10 +29,7 @@ class TimelinePeerFeed(Feed):
     language = "fr"
 
     def items(self):
-        return (
-            Development.objects.order_by("-updated_at", "-id")
-            .prefetch_related("topics")[:ITEMS]
-        )
+        return Development.objects.order_by("-updated_at", "-id").prefetch_related("topics")[:ITEMS]
 
     def item_title(self, item):
         return item.title
@@ -67,7 +64,8 @@ class TopicPeerFeed(TimelinePeerFeed):
 
     def items(self, obj):
         return (
-            Development.objects.filter(topics=obj).order_by("-updated_at", "-id")
+            Development.objects.filter(topics=obj)
+            .order_by("-updated_at", "-id")
             .prefetch_related("topics")[:ITEMS]
         )
 
@@ -78,10 +76,9 @@ def naive_timeline(request):
         offset = max(0, int(request.GET.get("offset", "0")))
     except ValueError:
         return JsonResponse({"detail": "offset must be an integer"}, status=422)
-    page = (
-        Development.objects.order_by("date_lower", "id")
-        .prefetch_related("topics")[offset : offset + ITEMS]
-    )
+    page = Development.objects.order_by("date_lower", "id").prefetch_related("topics")[
+        offset : offset + ITEMS
+    ]
     items = [
         {
             "id": str(d.id),

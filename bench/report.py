@@ -58,8 +58,11 @@ def rows(figures: dict[str, Any], plan: dict[str, Any], only: set[int]) -> list[
     largest = by_size.get(sizes[-1], {})
     failures = figures.get("failures", {})
     if 2 in only:
-        out += rebuild_rows(largest.get("rebuild"), by_size.get(sizes[0], {}).get("rebuild"),
-                            failures.get("rebuild", ""))
+        out += rebuild_rows(
+            largest.get("rebuild"),
+            by_size.get(sizes[0], {}).get("rebuild"),
+            failures.get("rebuild", ""),
+        )
     if 3 in only:
         out += api_rows(largest.get("api"), failures.get("api", ""))
     if 4 in only:
@@ -79,9 +82,11 @@ def rebuild_rows(f: dict | None, small: dict | None, failure: str) -> list[dict]
     limit = "server-side cursor scan decoding the JSON (the limit)"
     if not f:
         note = f"not measured: {failure or 'no rebuild figures'}"
-        return [missing_row(w, "events/s", "ev/s", limit, "≥ 20,000 ev/s", note),
-                missing_row(w, "events/s vs the limit", "ev/s", limit, "≥ 0.3 × limit", note),
-                missing_row(w, "peak memory", "MB", "the scan's peak memory", "≤ 300 MB", note)]
+        return [
+            missing_row(w, "events/s", "ev/s", limit, "≥ 20,000 ev/s", note),
+            missing_row(w, "events/s vs the limit", "ev/s", limit, "≥ 0.3 × limit", note),
+            missing_row(w, "peak memory", "MB", "the scan's peak memory", "≤ 300 MB", note),
+        ]
     rate, scan = _stat(f["rate"]), _stat(f["scan_rate"])
     runs = len(f["applied"])
     facts = [f"{f['events']:,} events"]
@@ -89,25 +94,55 @@ def rebuild_rows(f: dict | None, small: dict | None, failure: str) -> list[dict]
         facts.append(
             f"{runs - f['finished']} of {runs} runs reached the {f['cap_seconds']:.0f} s "
             f"budget and were stopped after {min(f['applied']):,}–{max(f['applied']):,} "
-            "events; the rate counts the events applied")
+            "events; the rate counts the events applied"
+        )
     if f.get("matches_setup") is False:
         facts.append("WARNING: the rebuilt read models differ from the bench's set-up")
     if small and small.get("patched") and small["patched"].get("rate"):
         facts.append(
             f"tried: bench/proposals/{small['patched']['patch']}.py at "
             f"{small['events']:,} events gives {small['patched']['rate']:,.0f} ev/s "
-            f"against {small['rate']['median']:,.0f} without it")
+            f"against {small['rate']['median']:,.0f} without it"
+        )
     note = "; ".join(facts)
     met_abs = rate.median >= 20_000
     met_rel = rate.median >= 0.3 * scan.median
     peak, scan_peak = _stat(f["peak_mb"]), _stat(f["scan_peak_mb"])
     return [
-        row(w, "events/s", "ev/s", rate, limit, scan, goal="≥ 20,000 ev/s", met=met_abs,
-            note=_why("rebuild", met_abs, note)),
-        row(w, "events/s vs the limit", "ev/s", rate, limit, scan, goal="≥ 0.3 × limit",
-            met=met_rel, note=_why("rebuild", met_rel, note)),
-        row(w, "peak memory", "MB", peak, "the scan's peak memory", scan_peak,
-            goal="≤ 300 MB", met=peak.median <= 300, higher_is_better=False, note=note),
+        row(
+            w,
+            "events/s",
+            "ev/s",
+            rate,
+            limit,
+            scan,
+            goal="≥ 20,000 ev/s",
+            met=met_abs,
+            note=_why("rebuild", met_abs, note),
+        ),
+        row(
+            w,
+            "events/s vs the limit",
+            "ev/s",
+            rate,
+            limit,
+            scan,
+            goal="≥ 0.3 × limit",
+            met=met_rel,
+            note=_why("rebuild", met_rel, note),
+        ),
+        row(
+            w,
+            "peak memory",
+            "MB",
+            peak,
+            "the scan's peak memory",
+            scan_peak,
+            goal="≤ 300 MB",
+            met=peak.median <= 300,
+            higher_is_better=False,
+            note=note,
+        ),
     ]
 
 
@@ -140,33 +175,77 @@ def api_rows(f: dict | None, failure: str) -> list[dict]:
             value, sql = _stat(f[name][q]), _stat(f[f"sql_{name}"][q])
             met = value.median <= 25
             extra = "" if name in ("first", "deep") else "no goal in issue 5; held to the pages'"
-            result.append(row(w, f"{label}, {q}", "ms", value, limit, sql, goal=goal, met=met,
-                              higher_is_better=False,
-                              note=_why("api", met, "; ".join(x for x in (size, extra) if x))))
+            result.append(
+                row(
+                    w,
+                    f"{label}, {q}",
+                    "ms",
+                    value,
+                    limit,
+                    sql,
+                    goal=goal,
+                    met=met,
+                    higher_is_better=False,
+                    note=_why("api", met, "; ".join(x for x in (size, extra) if x)),
+                )
+            )
     if f and not {"first", "deep"} & set(missing) and f.get("deep", {}).get("p50"):
         deep, first = _stat(f["deep"]["p50"]), _stat(f["first"]["p50"])
         ratio = Stat.of([deep.median / first.median])
         sql_ratio = Stat.of([f["sql_deep"]["p50"]["median"] / f["sql_first"]["p50"]["median"]])
-        result.append(row(w, "deep page ÷ first page (p50)", "×", ratio,
-                          "the same for the raw SQL", sql_ratio, goal="≤ 1.2",
-                          met=ratio.median <= 1.2, higher_is_better=False))
+        result.append(
+            row(
+                w,
+                "deep page ÷ first page (p50)",
+                "×",
+                ratio,
+                "the same for the raw SQL",
+                sql_ratio,
+                goal="≤ 1.2",
+                met=ratio.median <= 1.2,
+                higher_is_better=False,
+            )
+        )
         if f.get("offset", {}).get("p50"):
             offset = _stat(f["offset"]["p50"])
             speedup = offset.median / deep.median
-            result.append(row(w, "deep page by cursor vs by OFFSET (p50)", "ms", deep,
-                              "the same page by OFFSET, same server (naive API)", offset,
-                              goal="≥ 10 × faster", met=speedup >= 10,
-                              higher_is_better=False))
+            result.append(
+                row(
+                    w,
+                    "deep page by cursor vs by OFFSET (p50)",
+                    "ms",
+                    deep,
+                    "the same page by OFFSET, same server (naive API)",
+                    offset,
+                    goal="≥ 10 × faster",
+                    met=speedup >= 10,
+                    higher_is_better=False,
+                )
+            )
         else:
-            result.append(missing_row(w, "deep page by cursor vs by OFFSET (p50)", "ms",
-                                      "the same page by OFFSET", "≥ 10 × faster",
-                                      f"not measured: {missing.get('offset', failure)}"))
+            result.append(
+                missing_row(
+                    w,
+                    "deep page by cursor vs by OFFSET (p50)",
+                    "ms",
+                    "the same page by OFFSET",
+                    "≥ 10 × faster",
+                    f"not measured: {missing.get('offset', failure)}",
+                )
+            )
     else:
         note = f"not measured: {failure or missing}"
-        result.append(missing_row(w, "deep page ÷ first page (p50)", "×", "raw SQL",
-                                  "≤ 1.2", note))
-        result.append(missing_row(w, "deep page by cursor vs by OFFSET (p50)", "ms",
-                                  "the same page by OFFSET", "≥ 10 × faster", note))
+        result.append(missing_row(w, "deep page ÷ first page (p50)", "×", "raw SQL", "≤ 1.2", note))
+        result.append(
+            missing_row(
+                w,
+                "deep page by cursor vs by OFFSET (p50)",
+                "ms",
+                "the same page by OFFSET",
+                "≥ 10 × faster",
+                note,
+            )
+        )
     return result
 
 
@@ -194,9 +273,21 @@ def feed_rows(f: dict | None, failure: str) -> list[dict]:
         met = value.median >= factor * base.median
         errors = f.get("errors", {}).get(f"{key}/ours", 0)
         extra = f"{f.get('client', '')} client, 4 connections" + (
-            f"; {errors} error responses" if errors else "")
-        result.append(row(w, label, "req/s", value, peer, base, goal=goal, met=met,
-                          note=_why("feeds", met, extra) if key.endswith("304") else extra))
+            f"; {errors} error responses" if errors else ""
+        )
+        result.append(
+            row(
+                w,
+                label,
+                "req/s",
+                value,
+                peer,
+                base,
+                goal=goal,
+                met=met,
+                note=_why("feeds", met, extra) if key.endswith("304") else extra,
+            )
+        )
     return result
 
 
@@ -208,20 +299,25 @@ def digest_rows(f: dict | None, plan: dict[str, Any], failure: str) -> list[dict
     limit = "smtplib loop, one persistent connection, same sink (the limit)"
     if not f:
         note = f"not measured: {failure or 'no figures'}"
-        return [missing_row(w, "messages/s", "msg/s", limit, "≥ 0.5 × limit", note),
-                missing_row(w, "duplicates", "msgs", limit, "0", note),
-                missing_row(w, "missing", "msgs", limit, "0", note),
-                missing_row(w, "worker peak memory", "MB", limit, "≤ 300 MB", note)]
+        return [
+            missing_row(w, "messages/s", "msg/s", limit, "≥ 0.5 × limit", note),
+            missing_row(w, "duplicates", "msgs", limit, "0", note),
+            missing_row(w, "missing", "msgs", limit, "0", note),
+            missing_row(w, "worker peak memory", "MB", limit, "≤ 300 MB", note),
+        ]
     runs, limits = f["runs"], f["limit_runs"]
     rate, base = _stat(f["rate"]), _stat(f["limit_rate"])
     unfinished = [r for r in runs if not r["finished"]]
-    facts = [f"{f['subscribers']:,} confirmed subscribers (plus unconfirmed and unsubscribed "
-             f"ones), {runs[0]['recipients']:,} recipients per issue, {len(runs)} issue(s)"]
+    facts = [
+        f"{f['subscribers']:,} confirmed subscribers (plus unconfirmed and unsubscribed "
+        f"ones), {runs[0]['recipients']:,} recipients per issue, {len(runs)} issue(s)"
+    ]
     if unfinished:
         facts.append(
             f"{len(unfinished)} fan-out(s) stopped at the time budget after "
             f"{min(r['sent'] for r in unfinished):,} messages: duplicates count among those "
-            "sent, missing counts those not sent yet")
+            "sent, missing counts those not sent yet"
+        )
     note = "; ".join(facts)
     met_rate = rate.median >= 0.5 * base.median
     dups = Stat.of([r["duplicates"] + r["unexpected"] for r in runs])
@@ -230,16 +326,53 @@ def digest_rows(f: dict | None, plan: dict[str, Any], failure: str) -> list[dict
     limit_missing = Stat.of([r["missing"] for r in limits])
     memory = Stat.of([f["worker_peak_mb"]])
     return [
-        row(w, "messages/s", "msg/s", rate, limit, base, goal="≥ 0.5 × limit", met=met_rate,
-            note=_why("digest", met_rate, note)),
-        row(w, "duplicates (and messages to unconfirmed or unsubscribed)", "msgs", dups,
-            limit, limit_dups, goal="0", met=dups.max == 0, higher_is_better=False, note=note),
-        row(w, "missing", "msgs", missing, limit, limit_missing, goal="0",
-            met=missing.max == 0 and not unfinished, higher_is_better=False, note=note),
-        row(w, "worker peak memory (largest process)", "MB", memory,
-            "the smtplib loop's peak memory", Stat.of([f["limit_peak_mb"]]), goal="≤ 300 MB",
-            met=memory.median <= 300, higher_is_better=False,
-            note=f"celery prefork, concurrency {f.get('concurrency', 4)}"),
+        row(
+            w,
+            "messages/s",
+            "msg/s",
+            rate,
+            limit,
+            base,
+            goal="≥ 0.5 × limit",
+            met=met_rate,
+            note=_why("digest", met_rate, note),
+        ),
+        row(
+            w,
+            "duplicates (and messages to unconfirmed or unsubscribed)",
+            "msgs",
+            dups,
+            limit,
+            limit_dups,
+            goal="0",
+            met=dups.max == 0,
+            higher_is_better=False,
+            note=note,
+        ),
+        row(
+            w,
+            "missing",
+            "msgs",
+            missing,
+            limit,
+            limit_missing,
+            goal="0",
+            met=missing.max == 0 and not unfinished,
+            higher_is_better=False,
+            note=note,
+        ),
+        row(
+            w,
+            "worker peak memory (largest process)",
+            "MB",
+            memory,
+            "the smtplib loop's peak memory",
+            Stat.of([f["limit_peak_mb"]]),
+            goal="≤ 300 MB",
+            met=memory.median <= 300,
+            higher_is_better=False,
+            note=f"celery prefork, concurrency {f.get('concurrency', 4)}",
+        ),
     ]
 
 
@@ -252,14 +385,24 @@ def growth_rows(by_size: dict[str, Any], sizes: list[str]) -> list[dict]:
         # (label, unit, path in the size's figures, higher is better, goal text, bound)
         ("first page p99", "ms", ("api", "first", "p99"), False, "flat: ≤ 1.5 × at 1/100", 1.5),
         ("deep page p99", "ms", ("api", "deep", "p99"), False, "flat: ≤ 1.5 × at 1/100", 1.5),
-        ("rebuild time per event", "µs/ev", ("rebuild", "rate"), False,
-         "linear: ≤ 1.5 × at 1/100", 1.5),
-        ("rebuild peak memory", "MB", ("rebuild", "peak_mb"), False,
-         "flat: ≤ 1.5 × at 1/100", 1.5),
-        ("append developments/s, 1 writer", "dev/s", ("append", "rate"), True,
-         "flat: ≥ 0.67 × at 1/100", 1 / 1.5),
-        ("append p99, 1 writer", "ms", ("append", "p99"), False, "flat: ≤ 1.5 × at 1/100",
-         1.5),
+        (
+            "rebuild time per event",
+            "µs/ev",
+            ("rebuild", "rate"),
+            False,
+            "linear: ≤ 1.5 × at 1/100",
+            1.5,
+        ),
+        ("rebuild peak memory", "MB", ("rebuild", "peak_mb"), False, "flat: ≤ 1.5 × at 1/100", 1.5),
+        (
+            "append developments/s, 1 writer",
+            "dev/s",
+            ("append", "rate"),
+            True,
+            "flat: ≥ 0.67 × at 1/100",
+            1 / 1.5,
+        ),
+        ("append p99, 1 writer", "ms", ("append", "p99"), False, "flat: ≤ 1.5 × at 1/100", 1.5),
     ]
     result = []
     for label, unit, path, higher, goal, bound in specs:
@@ -268,21 +411,43 @@ def growth_rows(by_size: dict[str, Any], sizes: list[str]) -> list[dict]:
             node: Any = by_size.get(size, {})
             for key in path:
                 node = node.get(key, {}) if isinstance(node, dict) else {}
-            if node and node.get("median") is not None:
+            if node and node.get("median"):  # none, or 0: nothing applied in the budget
                 stat = _stat(node)
                 if path == ("rebuild", "rate"):  # time per event, so that linear is flat
-                    stat = Stat(1e6 / stat.median, 1e6 / stat.max, 1e6 / stat.min, stat.runs)
+                    stat = Stat(
+                        1e6 / stat.median,
+                        1e6 / stat.max,
+                        1e6 / stat.min if stat.min else float("inf"),
+                        stat.runs,
+                    )
                 values[size] = stat
         first, last = sizes[0], sizes[-1]
         metric = f"{label}, at {int(last):,} events vs {int(first):,}"
         if first not in values or last not in values:
-            result.append(missing_row(w, metric, unit, f"the same at {int(first):,} events",
-                                      goal, "not measured at every size"))
+            result.append(
+                missing_row(
+                    w,
+                    metric,
+                    unit,
+                    f"the same at {int(first):,} events",
+                    goal,
+                    "not measured at every size (or nothing applied within the time budget)",
+                )
+            )
             continue
         small, big = values[first], values[last]
         met = big.median >= bound * small.median if higher else big.median <= bound * small.median
-        out = row(w, metric, unit, big, f"the same at {int(first):,} events", small, goal=goal,
-                  met=met, higher_is_better=higher)
+        out = row(
+            w,
+            metric,
+            unit,
+            big,
+            f"the same at {int(first):,} events",
+            small,
+            goal=goal,
+            met=met,
+            higher_is_better=higher,
+        )
         out["by_size"] = {s: round(v.median, 3) for s, v in values.items()}
         result.append(out)
     return result

@@ -39,16 +39,16 @@ def plan(quick: bool) -> dict[str, Any]:
         "scale": scale,
         "runs": 3,
         "append": int(FULL["append"] * scale),
-        "append_budget": 45 if quick else 300,
+        "append_budget": 30 if quick else 300,
         "sizes": [log // 100, log // 10, log],
-        "rebuild_budget": [12, 18, 40] if quick else [45, 90, 300],
-        "api_requests": [30, 30, 50] if quick else [60, 60, 150],
+        "rebuild_budget": [10, 12, 20] if quick else [40, 80, 240],
+        "api_requests": [15, 15, 20] if quick else [40, 40, 100],
         "growth_append": 60 if quick else 200,
-        "growth_append_budget": 8 if quick else 20,
-        "feed_seconds": 1.5 if quick else 4,
+        "growth_append_budget": 5 if quick else 20,
+        "feed_seconds": 1 if quick else 3,
         "subscribers": int(FULL["subscribers"] * scale),
-        "digest_runs": 2 if quick else 1,
-        "digest_budget": 50 if quick else 300,
+        "digest_runs": 2,
+        "digest_budget": 35 if quick else 300,
     }
 
 
@@ -94,8 +94,12 @@ class Bench:
     def set_up(self) -> None:
         self.say(f"databases {', '.join(self.dbs.values())} (PostgreSQL), Redis db 5")
         self.urls["main"] = harness.create_database(self.dbs["main"])
-        subprocess.run([harness.PYTHON, "manage.py", "migrate", "--verbosity", "0"],
-                       env=harness.child_env(self.urls["main"]), cwd=harness.ROOT, check=True)
+        subprocess.run(
+            [harness.PYTHON, "manage.py", "migrate", "--verbosity", "0"],
+            env=harness.child_env(self.urls["main"]),
+            cwd=harness.ROOT,
+            check=True,
+        )
         for key in ("append", "digest"):
             # A copy of the migrated database is quicker than migrating again.
             self.urls[key] = harness.create_database(self.dbs[key], template=self.dbs["main"])
@@ -113,10 +117,20 @@ class Bench:
 
     def append(self) -> None:
         p = self.plan
-        self.say(f"1 append: {p['append']:,} developments per writer count and kind, "
-                 f"budget {p['append_budget']}s")
-        out = self.child("append", "w1_append", "--n", p["append"], "--runs", p["runs"],
-                         "--budget", p["append_budget"])
+        self.say(
+            f"1 append: {p['append']:,} developments per writer count and kind, "
+            f"budget {p['append_budget']}s"
+        )
+        out = self.child(
+            "append",
+            "w1_append",
+            "--n",
+            p["append"],
+            "--runs",
+            p["runs"],
+            "--budget",
+            p["append_budget"],
+        )
         self.rows += out["rows"]
         self.figures["append"] = out["figures"]
 
@@ -128,21 +142,53 @@ class Bench:
         fig["grow"] = grow["figures"]
         if 3 in self.only or 6 in self.only:
             self.say(f"3 api at {size:,} events")
-            out = self.attempt("api", self.child, "main", "w3_api", "--runs", p["runs"],
-                               "--requests", p["api_requests"][index])
+            # Growth needs only the first and the deep page at the smaller sizes.
+            endpoints = "first,deep,topic,q,offset" if last else "first,deep"
+            out = self.attempt(
+                "api",
+                self.child,
+                "main",
+                "w3_api",
+                "--runs",
+                p["runs"],
+                "--requests",
+                p["api_requests"][index],
+                "--endpoints",
+                endpoints,
+            )
             if out:
                 fig["api"] = out["figures"]
         if 6 in self.only:
             self.say(f"6 append at {size:,} events")
-            out = self.attempt("growth append", self.child, "main", "w1_append", "--growth",
-                               "--n", p["growth_append"], "--runs", p["runs"], "--budget",
-                               p["growth_append_budget"], "--seed", 100 + index)
+            out = self.attempt(
+                "growth append",
+                self.child,
+                "main",
+                "w1_append",
+                "--growth",
+                "--n",
+                p["growth_append"],
+                "--runs",
+                p["runs"],
+                "--budget",
+                p["growth_append_budget"],
+                "--seed",
+                100 + index,
+            )
             if out:
                 fig["append"] = out["figures"]
         if last and 4 in self.only:
             self.say("4 feeds")
-            out = self.attempt("feeds", self.child, "main", "w4_feeds", "--runs", p["runs"],
-                               "--seconds", p["feed_seconds"])
+            out = self.attempt(
+                "feeds",
+                self.child,
+                "main",
+                "w4_feeds",
+                "--runs",
+                p["runs"],
+                "--seconds",
+                p["feed_seconds"],
+            )
             if out:
                 self.figures["feeds"] = out["figures"]
         if 2 in self.only or 6 in self.only:
@@ -159,9 +205,18 @@ class Bench:
     def digest(self) -> None:
         p = self.plan
         self.say(f"5 digest: {p['subscribers']:,} subscribers, budget {p['digest_budget']}s")
-        out = self.attempt("digest", self.child, "digest", "w5_digest", "--subscribers",
-                           p["subscribers"], "--runs", p["digest_runs"], "--budget",
-                           p["digest_budget"])
+        out = self.attempt(
+            "digest",
+            self.child,
+            "digest",
+            "w5_digest",
+            "--subscribers",
+            p["subscribers"],
+            "--runs",
+            p["digest_runs"],
+            "--budget",
+            p["digest_budget"],
+        )
         if out:
             self.figures["digest"] = out["figures"]
 
@@ -195,8 +250,11 @@ def machine() -> dict[str, Any]:
     with psycopg.connect(harness.ADMIN_URL) as conn:
         pg = conn.execute("SHOW server_version").fetchone()[0]
     return {
-        "cpu": cpu, "cores": os.cpu_count(), "memory_gb": round(int(mem) / 1024 / 1024, 1),
-        "python": platform.python_version(), "postgresql": pg,
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gb": round(int(mem) / 1024 / 1024, 1),
+        "python": platform.python_version(),
+        "postgresql": pg,
         "load_average_at_start": os.getloadavg()[0],
     }
 
@@ -224,10 +282,13 @@ def main() -> None:
     # latest.json is the list of rows (issue 5); the run's context sits beside it.
     (RESULTS / "latest.json").write_text(json.dumps(rows, indent=1, ensure_ascii=False))
     (RESULTS / "latest-run.json").write_text(
-        json.dumps(result, indent=1, ensure_ascii=False, default=str))
+        json.dumps(result, indent=1, ensure_ascii=False, default=str)
+    )
     print(report.table(rows))
-    print(f"\n{sum(r['met'] for r in rows)} of {len(rows)} goals met; "
-          f"{result['seconds']} s; bench/results/latest.json")
+    print(
+        f"\n{sum(r['met'] for r in rows)} of {len(rows)} goals met; "
+        f"{result['seconds']} s; bench/results/latest.json"
+    )
 
 
 if __name__ == "__main__":

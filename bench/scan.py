@@ -14,7 +14,7 @@ with psycopg.connect(os.environ["DATABASE_URL"]) as conn:
             "SELECT position, stream_id, version, type, schema_version, data, metadata, "
             "recorded_at FROM timeline_event ORDER BY position"
         )
-        for position, stream_id, version, type_, schema, data, metadata, recorded_at in cur:
+        for row in cur:
             # psycopg decodes jsonb with json.loads; touch the payload like a projector would.
-            count += bool(data) + bool(metadata)
+            count += bool(row[5]) + bool(row[6])
     print(count // 2)

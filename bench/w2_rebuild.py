@@ -23,7 +23,8 @@ READ_MODELS = ("timeline_development", "timeline_developmenttopic", "timeline_de
 
 def _checkpoint(conn) -> int:
     row = conn.execute(
-        "SELECT position FROM timeline_projectionstate WHERE name = 'developments'").fetchone()
+        "SELECT position FROM timeline_projectionstate WHERE name = 'developments'"
+    ).fetchone()
     return row[0] if row else 0
 
 
@@ -31,14 +32,21 @@ def rebuild_once(env: dict[str, str], total: int, cap: float, bar) -> dict[str, 
     """One rebuild: rate, peak MB, whether it finished, and its checksum if it did."""
     with psycopg.connect(env["DATABASE_URL"], autocommit=True) as conn:
         bar.reset(total=total)
+        # The checkpoint reads `total` until the rebuild's reset commits: only a checkpoint
+        # below it is progress.
+        seen = {"reset": False}
 
         def tick() -> None:
-            bar.n = _checkpoint(conn)
+            position = _checkpoint(conn)
+            seen["reset"] |= position < total
+            bar.n = position if seen["reset"] else 0
             bar.refresh()
 
-        run = harness.run_measured(["manage.py", "rebuild_projections", "--verbosity", "0"],
-                                   env, cap=cap, on_tick=tick)
-        done = total if run["finished"] else _checkpoint(conn)
+        run = harness.run_measured(
+            ["manage.py", "rebuild_projections", "--verbosity", "0"], env, cap=cap, on_tick=tick
+        )
+        position = _checkpoint(conn)
+        done = total if run["finished"] else (position if position < total else 0)
     checksum = re.search(r"checksum ([0-9a-f]+)", run["stdout"])
     return {
         "rate": done / run["seconds"],
@@ -61,8 +69,7 @@ def snapshot(url: str) -> None:
             conn.execute(f"DROP TABLE IF EXISTS bench_snap_{table}")
             conn.execute(f"CREATE TABLE bench_snap_{table} AS TABLE {table}")
         conn.execute("DROP TABLE IF EXISTS bench_snap_checkpoint")
-        conn.execute("CREATE TABLE bench_snap_checkpoint AS "
-                     "SELECT * FROM timeline_projectionstate")
+        conn.execute("CREATE TABLE bench_snap_checkpoint AS SELECT * FROM timeline_projectionstate")
 
 
 def restore(url: str) -> None:
@@ -84,12 +91,19 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--budget", type=float, required=True, help="seconds for all runs")
-    parser.add_argument("--keep-read-models", action="store_true",
-                        help="restore the read models if the last run was stopped")
-    parser.add_argument("--check-setup", action="store_true",
-                        help="compare the bench's read models with what a rebuild makes")
-    parser.add_argument("--try-patch", default="",
-                        help="one more run with this bench/proposals module installed")
+    parser.add_argument(
+        "--keep-read-models",
+        action="store_true",
+        help="restore the read models if the last run was stopped",
+    )
+    parser.add_argument(
+        "--check-setup",
+        action="store_true",
+        help="compare the bench's read models with what a rebuild makes",
+    )
+    parser.add_argument(
+        "--try-patch", default="", help="one more run with this bench/proposals module installed"
+    )
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
     from tqdm import tqdm
@@ -107,12 +121,11 @@ def main() -> None:
     if args.keep_read_models:
         snapshot(url)
     scans, rebuilds = [], []
-    with tqdm(desc=f"rebuild {total:,} events", unit="ev", leave=False,
-              mininterval=1) as bar:
+    with tqdm(desc=f"rebuild {total:,} events", unit="ev", leave=False, mininterval=1) as bar:
         for _ in range(args.runs):
             scans.append(scan_once(env, total))
         spent = sum(s["seconds"] for s in scans)
-        cap = max(10.0, (args.budget - spent) / args.runs)
+        cap = max(3.0, (args.budget - spent) / (args.runs + bool(args.try_patch)))
         for _ in range(args.runs):
             rebuilds.append(rebuild_once(env, total, cap, bar))
         patched = None
@@ -136,6 +149,9 @@ def main() -> None:
         "cap_seconds": cap,
         "checksums_agree": len(checksums) <= 1,
         "matches_setup": (expected[:16] in checksums) if expected and checksums else None,
+        "patched_matches_setup": (patched["checksum"] == expected[:16])
+        if expected and patched and patched["finished"]
+        else None,
         "patched": {"patch": args.try_patch, **patched} if patched else None,
     }
     harness.write_output(args.out, [], figures)

@@ -28,23 +28,30 @@ COLUMNS = "id, version, title, summary, kind, date, date_lower, status, place, s
 def cursor_at(conn, depth: int) -> tuple[str, Any]:
     """The API's cursor for the page that starts after `depth` developments."""
     day, id_ = conn.execute(
-        "SELECT date_lower, id FROM timeline_development ORDER BY date_lower, id "
-        "LIMIT 1 OFFSET %s", [depth - 1]).fetchone()
+        "SELECT date_lower, id FROM timeline_development ORDER BY date_lower, id LIMIT 1 OFFSET %s",
+        [depth - 1],
+    ).fetchone()
     text = f"a|{day.isoformat()}|{id_}"  # timeline.selectors._encode_cursor's format
     return base64.urlsafe_b64encode(text.encode()).decode().rstrip("="), (day, id_)
 
 
 def _sql_page(conn, where: str, params: list) -> None:
     rows = conn.execute(
-        f"SELECT {COLUMNS} FROM timeline_development d {where} "
-        "ORDER BY date_lower, id LIMIT 51", params).fetchall()
+        f"SELECT {COLUMNS} FROM timeline_development d {where} ORDER BY date_lower, id LIMIT 51",
+        params,
+    ).fetchall()
     ids = [r[0] for r in rows]
-    conn.execute("SELECT dt.development_id, t.slug FROM timeline_developmenttopic dt "
-                 "JOIN timeline_topic t ON t.id = dt.topic_id WHERE dt.development_id = ANY(%s)",
-                 [ids]).fetchall()
-    conn.execute("SELECT da.development_id, a.slug, a.name, da.role FROM "
-                 "timeline_developmentactor da JOIN timeline_actor a ON a.id = da.actor_id "
-                 "WHERE da.development_id = ANY(%s)", [ids]).fetchall()
+    conn.execute(
+        "SELECT dt.development_id, t.slug FROM timeline_developmenttopic dt "
+        "JOIN timeline_topic t ON t.id = dt.topic_id WHERE dt.development_id = ANY(%s)",
+        [ids],
+    ).fetchall()
+    conn.execute(
+        "SELECT da.development_id, a.slug, a.name, da.role FROM "
+        "timeline_developmentactor da JOIN timeline_actor a ON a.id = da.actor_id "
+        "WHERE da.development_id = ANY(%s)",
+        [ids],
+    ).fetchall()
 
 
 def sql_latencies(conn, where: str, params: list, count: int) -> dict[str, float]:
@@ -63,6 +70,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--requests", type=int, default=200, help="per endpoint and run")
+    parser.add_argument("--endpoints", default="first,deep,topic,q,offset")
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
     from tqdm import tqdm
@@ -74,7 +82,8 @@ def main() -> None:
         cursor, (day, id_) = cursor_at(conn, depth)
         topic = conn.execute(
             "SELECT t.slug, t.id FROM timeline_topic t JOIN timeline_developmenttopic dt "
-            "ON dt.topic_id = t.id GROUP BY t.slug, t.id ORDER BY count(*) LIMIT 1").fetchone()
+            "ON dt.topic_id = t.id GROUP BY t.slug, t.id ORDER BY count(*) LIMIT 1"
+        ).fetchone()
         paths = {
             "first": "/api/v1/timeline",
             "deep": f"/api/v1/timeline?cursor={cursor}",
@@ -85,11 +94,20 @@ def main() -> None:
         limits = {
             "first": ("", []),
             "deep": ("WHERE (date_lower, id) > (%s, %s)", [day, id_]),
-            "topic": ("WHERE EXISTS (SELECT 1 FROM timeline_developmenttopic dt WHERE "
-                      "dt.development_id = d.id AND dt.topic_id = %s)", [topic[1]]),
-            "q": ("WHERE to_tsvector('french'::regconfig, COALESCE(search_text, '')) @@ "
-                  "websearch_to_tsquery('french'::regconfig, %s)", [QUERY]),
+            "topic": (
+                "WHERE EXISTS (SELECT 1 FROM timeline_developmenttopic dt WHERE "
+                "dt.development_id = d.id AND dt.topic_id = %s)",
+                [topic[1]],
+            ),
+            "q": (
+                "WHERE to_tsvector('french'::regconfig, COALESCE(search_text, '')) @@ "
+                "websearch_to_tsquery('french'::regconfig, %s)",
+                [QUERY],
+            ),
         }
+        wanted = args.endpoints.split(",")
+        paths = {k: v for k, v in paths.items() if k in wanted}
+        limits = {k: v for k, v in limits.items() if k in wanted}
         got: dict[str, list[dict]] = {k: [] for k in paths}
         sql: dict[str, list[dict]] = {k: [] for k in limits}
         missing: dict[str, str] = {}
@@ -98,8 +116,8 @@ def main() -> None:
                 status, _, body = get(server.port, path)
                 if status != 200:
                     missing[name] = f"GET {path.split('?')[0]} answered {status}"
-            steps = [(r, name) for r in range(args.runs) for name in paths]
-            for r, name in tqdm(steps, desc=f"api over {total:,} developments", leave=False):
+            steps = [name for _ in range(args.runs) for name in paths]
+            for name in tqdm(steps, desc=f"api over {total:,} developments", leave=False):
                 if name in missing:
                     continue
                 # OFFSET at depth is slow by design: fewer requests keep the run short.
@@ -112,8 +130,13 @@ def main() -> None:
     def stats(runs: list[dict], key: str) -> dict:
         return harness.as_dict(Stat.of([x[key] for x in runs])) if runs else {}
 
-    figures: dict[str, Any] = {"developments": total, "depth": depth, "missing": missing,
-                               "worker_peak_mb": worker_mb, "topic_slug": topic[0]}
+    figures: dict[str, Any] = {
+        "developments": total,
+        "depth": depth,
+        "missing": missing,
+        "worker_peak_mb": worker_mb,
+        "topic_slug": topic[0],
+    }
     for name in paths:
         figures[name] = {q: stats(got[name], q) for q in ("p50", "p99")}
         figures[name]["statuses"] = [x["statuses"] for x in got[name]]

@@ -29,7 +29,8 @@ def main() -> None:
     with psycopg.connect(os.environ["DATABASE_URL"]) as conn:
         slug = conn.execute(
             "SELECT t.slug FROM timeline_topic t JOIN timeline_developmenttopic dt "
-            "ON dt.topic_id = t.id GROUP BY t.slug ORDER BY count(*) DESC LIMIT 1").fetchone()[0]
+            "ON dt.topic_id = t.id GROUP BY t.slug ORDER BY count(*) DESC LIMIT 1"
+        ).fetchone()[0]
     pairs = {
         "timeline": ("/feeds/timeline.rss", "/bench/peer/timeline.rss"),
         "timeline_304": ("/feeds/timeline.rss", "/bench/peer/timeline-conditional.rss"),
@@ -54,15 +55,15 @@ def main() -> None:
                     again = get(server.port, path, headers[key])[0]
                     if again != 304:
                         figures["missing"][key] = f"GET {path} with If-None-Match gave {again}"
-        steps = [(r, name, who) for r in range(args.runs) for name in pairs
-                 for who in ("ours", "peer")]
+        steps = [
+            (r, name, who) for r in range(args.runs) for name in pairs for who in ("ours", "peer")
+        ]
         for _, name, who in tqdm(steps, desc="feeds", leave=False):
             key = f"{name}/{who}"
             if key in figures["missing"]:
                 continue
             path = pairs[name][0 if who == "ours" else 1]
-            result = throughput(server.port, path, args.seconds, args.connections,
-                                headers.get(key))
+            result = throughput(server.port, path, args.seconds, args.connections, headers.get(key))
             got.setdefault(key, []).append(result["rps"])
             errors[key] = errors.get(key, 0) + result["errors"]
             figures["client"] = result["client"]

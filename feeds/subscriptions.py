@@ -259,6 +259,12 @@ def confirmation_send(*, subscriber_id: int, language: str, topics: list[str] | 
     ).send()
 
 
+def subscriber_for_confirmation(token: str) -> Subscriber:
+    """Whom a confirmation link is for (BadLink if forged, expired or erased); confirms
+    nothing."""
+    return _by_key(_loads(token, _CONFIRM, CONFIRM_MAX_AGE).get("k"))
+
+
 def subscription_confirm(*, token: str) -> Subscriber:
     """Follow a confirmation link: subscribed from now on, with the preferences it carries."""
     data = _loads(token, _CONFIRM, CONFIRM_MAX_AGE)

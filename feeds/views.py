@@ -90,6 +90,10 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     """GET shows a button, POST confirms: a mail scanner that follows links confirms
     nothing on someone's behalf."""
     if request.method == "GET":
+        try:
+            subscriptions.subscriber_for_confirmation(token)
+        except subscriptions.BadLink as error:
+            return _bad_link(request, error)
         return render(request, "feeds/confirm.html", {"token": token})
     try:
         subscriber = subscriptions.subscription_confirm(token=token)

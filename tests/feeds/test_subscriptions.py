@@ -104,12 +104,14 @@ def test_it_limits_subscribe_requests_per_client(client, world):
 def test_a_confirmation_link_is_signed_and_expires(client, world, monkeypatch):
     reader = subscriber("reader@example.org", confirmed=False)
     token = subscriptions.confirm_token(subscriber=reader, language="fr", topics=None)
+    assert client.get(f"/subscribe/confirm/{token}/").status_code == 200
+    assert client.get(f"/subscribe/confirm/{token[:-2]}xx/").status_code == 400
     assert client.post(f"/subscribe/confirm/{token[:-2]}xx/").status_code == 400
     now = time.time()
     with monkeypatch.context() as m:
         m.setattr(time, "time", lambda: now - subscriptions.CONFIRM_MAX_AGE - 60)
         old = subscriptions.confirm_token(subscriber=reader, language="fr", topics=None)
-    response = client.post(f"/subscribe/confirm/{old}/")
+    response = client.post(f"/subscribe/confirm/{old}/", HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 400
     assert "expired" in response.content.decode()
     reader.refresh_from_db()
