@@ -9,9 +9,13 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     KZTRACK_VAR_DIR=/app/var
 
 WORKDIR /app
+# gettext compiles the French and English catalogues at build time.
+RUN apt-get update && apt-get install -y --no-install-recommends gettext \
+    && rm -rf /var/lib/apt/lists/*
 COPY . .
 # The project and its dependencies, then the static files WhiteNoise serves from var/static.
 RUN pip install . \
+    && python manage.py compilemessages --verbosity 0 \
     && python manage.py collectstatic --noinput --verbosity 0 \
     && useradd --create-home --uid 1000 kztrack \
     && mkdir -p var/mail \

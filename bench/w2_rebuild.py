@@ -45,6 +45,13 @@ def rebuild_once(env: dict[str, str], total: int, cap: float, bar) -> dict[str, 
         run = harness.run_measured(
             ["manage.py", "rebuild_projections", "--verbosity", "0"], env, cap=cap, on_tick=tick
         )
+        if not run["finished"]:
+            # A killed client's statement runs on until PostgreSQL notices; end it, so the
+            # next run does not wait for its lock.
+            conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
         position = _checkpoint(conn)
         done = total if run["finished"] else (position if position < total else 0)
     checksum = re.search(r"checksum ([0-9a-f]+)", run["stdout"])

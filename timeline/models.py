@@ -153,8 +153,12 @@ class Development(models.Model):
     status = models.CharField(_("status"), max_length=16, choices=Status.choices)
     place = models.CharField(_("place"), max_length=200, blank=True)
     stage = models.CharField(_("stage"), max_length=32, choices=Stage.choices, blank=True)
-    topics = models.ManyToManyField(Topic, through="DevelopmentTopic", related_name="developments")
-    actors = models.ManyToManyField(Actor, through="DevelopmentActor", related_name="developments")
+    topics = models.ManyToManyField(
+        Topic, through="DevelopmentTopic", related_name="developments", verbose_name=_("topics")
+    )
+    actors = models.ManyToManyField(
+        Actor, through="DevelopmentActor", related_name="developments", verbose_name=_("actors")
+    )
     sources = models.JSONField(_("sources"), default=list)
     corrections = models.PositiveIntegerField(_("public corrections"), default=0)
     reschedulings = models.PositiveIntegerField(_("reschedulings"), default=0)

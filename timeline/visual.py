@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils import translation
 from django.utils.translation import ngettext
 
 from timeline import dates
@@ -105,7 +106,12 @@ class Picture:
 
 
 def picture(shape: TimelineShape, *, lang: str, params: dict[str, str]) -> Picture | None:
-    """The laid-out picture, or None when there is nothing to draw."""
+    """The laid-out picture in `lang`, or None when there is nothing to draw."""
+    with translation.override(lang):
+        return _picture(shape, lang=lang, params=params)
+
+
+def _picture(shape: TimelineShape, *, lang: str, params: dict[str, str]) -> Picture | None:
     if not shape.topics or shape.first is None or shape.last is None:
         return None
     start = datetime.date(shape.first.year, 1, 1)
