@@ -82,7 +82,7 @@ if PRODUCTION and DEBUG:
     raise ImproperlyConfigured("DEBUG must be off when KZTRACK_ENV=production")
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
-    if PRODUCTION or (not DEBUG and env_bool("KZTRACK_REQUIRE_SECRET_KEY", False)):
+    if PRODUCTION:
         raise ImproperlyConfigured(
             "SECRET_KEY must be set in the environment when KZTRACK_ENV=production"
         )
