@@ -28,14 +28,20 @@ def make_staff_without_group(username: str = "bob") -> User:
 def make_world() -> dict[str, Any]:
     """Two topics (EPCA with its stages, visa facilitation) and two actors."""
     epca = Topic.objects.create(
-        slug="epca", name_fr="APCR", name_en="EPCA", position=1,
+        slug="epca",
+        name_fr="APCR",
+        name_en="EPCA",
+        position=1,
     )
-    for order, stage in enumerate(["negotiation_round", "signature", "ratification",
-                                   "entry_into_force"]):
+    for order, stage in enumerate(
+        ["negotiation_round", "signature", "ratification", "entry_into_force"]
+    ):
         TopicStage.objects.create(topic=epca, stage=stage, order=order)
     visa = Topic.objects.create(
-        slug="visa-facilitation", name_fr="Facilitation des visas",
-        name_en="Visa facilitation", position=2,
+        slug="visa-facilitation",
+        name_fr="Facilitation des visas",
+        name_en="Visa facilitation",
+        position=2,
     )
     vassilenko = Actor.objects.create(slug="roman-vassilenko", name="Roman Vassilenko")
     kallas = Actor.objects.create(slug="kaja-kallas", name="Kaja Kallas")

@@ -12,10 +12,16 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def load_settings(**env):
     return subprocess.run(
-        [sys.executable, "-c", "import django; django.setup(); from django.conf import settings;"
-         " print(settings.DATABASES['default']['ENGINE'], settings.CELERY_BROKER_URL)"],
-        cwd=ROOT, env={**os.environ, "DJANGO_SETTINGS_MODULE": "kztrack.settings", **env},
-        capture_output=True, text=True,
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from django.conf import settings;"
+            " print(settings.DATABASES['default']['ENGINE'], settings.CELERY_BROKER_URL)",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "kztrack.settings", **env},
+        capture_output=True,
+        text=True,
     )
 
 
@@ -36,14 +42,24 @@ def test_a_bad_value_stops_start_up_with_a_message_naming_the_variable(name, val
 
 
 def test_a_fresh_checkout_defaults_to_sqlite_and_a_broker_without_a_server():
-    env = {k: v for k, v in os.environ.items()
-           if k not in {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL"}}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL"}
+    }
     result = subprocess.run(
-        [sys.executable, "-c", "import django; django.setup(); from django.conf import settings;"
-         " print(settings.DATABASES['default']['ENGINE'], settings.CELERY_BROKER_URL,"
-         " settings.EMAIL_BACKEND)"],
-        cwd=ROOT, env={**env, "DJANGO_SETTINGS_MODULE": "kztrack.settings"},
-        capture_output=True, text=True, check=True,
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from django.conf import settings;"
+            " print(settings.DATABASES['default']['ENGINE'], settings.CELERY_BROKER_URL,"
+            " settings.EMAIL_BACKEND)",
+        ],
+        cwd=ROOT,
+        env={**env, "DJANGO_SETTINGS_MODULE": "kztrack.settings"},
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert result.stdout.split() == [
         "django.db.backends.sqlite3",

@@ -45,13 +45,19 @@ class ApiTokenAdmin(admin.ModelAdmin):
             obj.user = request.user
         secret = token_prepare(obj)
         obj.save()
-        messages.warning(request, format_html(
-            "{} <code class=\"api-token\">{}</code>",
-            _("Copy this token now: it will not be shown again."), secret,
-        ))
+        messages.warning(
+            request,
+            format_html(
+                '{} <code class="api-token">{}</code>',
+                _("Copy this token now: it will not be shown again."),
+                secret,
+            ),
+        )
 
     @admin.action(description=_("Revoke the selected tokens"), permissions=["change"])
     def revoke(self, request, queryset):
         revoked = sum(token_revoke(token=token) for token in queryset)
-        self.message_user(request, ngettext("%(n)d token revoked.", "%(n)d tokens revoked.",
-                                            revoked) % {"n": revoked})
+        self.message_user(
+            request,
+            ngettext("%(n)d token revoked.", "%(n)d tokens revoked.", revoked) % {"n": revoked},
+        )

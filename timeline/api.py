@@ -52,8 +52,14 @@ router = Router(tags=["timeline"])
 bearer = BearerToken()
 
 READ_ERRORS: dict[int, Any] = {304: None, 404: ErrorOut, 422: ErrorOut}
-WRITE_ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut,
-                                409: ErrorOut, 422: ErrorOut}
+WRITE_ERRORS: dict[int, Any] = {
+    400: ErrorOut,
+    401: ErrorOut,
+    403: ErrorOut,
+    404: ErrorOut,
+    409: ErrorOut,
+    422: ErrorOut,
+}
 TIMELINEJS_MAX = 2000
 IDEMPOTENCY_KEY_MAX = 200
 
@@ -69,8 +75,13 @@ def _dump(schema: type[BaseModel], data: Any, *, exclude_none: bool = False) -> 
     return model.model_dump_json(by_alias=True, exclude_none=exclude_none).encode()
 
 
-def _json(content: bytes, *, status: int = 200, etag: str | None = None,
-          last_modified: datetime.datetime | None = None) -> HttpResponse:
+def _json(
+    content: bytes,
+    *,
+    status: int = 200,
+    etag: str | None = None,
+    last_modified: datetime.datetime | None = None,
+) -> HttpResponse:
     response = HttpResponse(content, content_type="application/json", status=status)
     response["ETag"] = etag or f'"{hashlib.sha256(content).hexdigest()[:32]}"'
     if last_modified is not None:
@@ -80,13 +91,19 @@ def _json(content: bytes, *, status: int = 200, etag: str | None = None,
     return response
 
 
-def _read(request: HttpRequest, content: bytes, *, etag: str | None = None,
-          last_modified: datetime.datetime | None = None) -> HttpResponse:
+def _read(
+    request: HttpRequest,
+    content: bytes,
+    *,
+    etag: str | None = None,
+    last_modified: datetime.datetime | None = None,
+) -> HttpResponse:
     """A 200, or a 304 when the client's If-None-Match / If-Modified-Since still holds."""
     response = _json(content, etag=etag, last_modified=last_modified)
     stamp = int(last_modified.timestamp()) if last_modified else None
-    return get_conditional_response(request, etag=response["ETag"], last_modified=stamp,
-                                    response=response)
+    return get_conditional_response(
+        request, etag=response["ETag"], last_modified=stamp, response=response
+    )
 
 
 def _development_etag(development: Any, content: bytes) -> str:
@@ -96,8 +113,13 @@ def _development_etag(development: Any, content: bytes) -> str:
 
 def _filters(params: TimelineQuery) -> selectors.TimelineFilters:
     return selectors.timeline_filters(
-        topic=params.topic, actor=params.actor, kind=params.kind, status=params.status,
-        date_from=params.date_from, date_to=params.to, q=params.q,
+        topic=params.topic,
+        actor=params.actor,
+        kind=params.kind,
+        status=params.status,
+        date_from=params.date_from,
+        date_to=params.to,
+        q=params.q,
     )
 
 
@@ -108,8 +130,9 @@ def _filters(params: TimelineQuery) -> selectors.TimelineFilters:
 def timeline(request: HttpRequest, params: Query[TimelinePageQuery]):
     """Developments in (date_lower, id) order, filtered, one page after `cursor`."""
     filters = _filters(params)
-    page = selectors.timeline_page(filters=filters, cursor=params.cursor or None,
-                                   limit=params.limit)
+    page = selectors.timeline_page(
+        filters=filters, cursor=params.cursor or None, limit=params.limit
+    )
     next_url = None
     if page.next_cursor:
         query = {**filters.as_params(), "cursor": page.next_cursor, "limit": params.limit}
@@ -122,8 +145,9 @@ def timeline(request: HttpRequest, params: Query[TimelinePageQuery]):
     return _read(request, _dump(TimelineOut, body), last_modified=selectors.latest_change())
 
 
-@router.get("/timeline.timelinejs", response={200: TLTimeline, **READ_ERRORS},
-            url_name="timelinejs")
+@router.get(
+    "/timeline.timelinejs", response={200: TLTimeline, **READ_ERRORS}, url_name="timelinejs"
+)
 def timeline_timelinejs(request: HttpRequest, params: Query[TimelineJSQuery]):
     """The most recent developments (up to `limit`) as a TimelineJS3 document."""
     filters = _filters(params)
@@ -132,8 +156,12 @@ def timeline_timelinejs(request: HttpRequest, params: Query[TimelineJSQuery]):
     items: list[Any] = []
     cursor = None
     while len(items) < params.limit:
-        page = selectors.timeline_page(filters=filters, cursor=cursor, newest_first=True,
-                                       limit=min(selectors.MAX_LIMIT, params.limit - len(items)))
+        page = selectors.timeline_page(
+            filters=filters,
+            cursor=cursor,
+            newest_first=True,
+            limit=min(selectors.MAX_LIMIT, params.limit - len(items)),
+        )
         items += page.items
         cursor = page.next_cursor
         if not cursor:
@@ -146,17 +174,25 @@ def timeline_timelinejs(request: HttpRequest, params: Query[TimelineJSQuery]):
     return _read(request, content, last_modified=selectors.latest_change())
 
 
-@router.get("/developments/{id}", response={200: DevelopmentOut, **READ_ERRORS},
-            url_name="development")
+@router.get(
+    "/developments/{id}", response={200: DevelopmentOut, **READ_ERRORS}, url_name="development"
+)
 def development_detail(request: HttpRequest, id: uuid.UUID):
     development = selectors.development_get(id=id)
     content = _dump(DevelopmentOut, development_out(request, development))
-    return _read(request, content, etag=_development_etag(development, content),
-                 last_modified=development.updated_at)
+    return _read(
+        request,
+        content,
+        etag=_development_etag(development, content),
+        last_modified=development.updated_at,
+    )
 
 
-@router.get("/developments/{id}/history", response={200: list[HistoryEntryOut], **READ_ERRORS},
-            url_name="development-history")
+@router.get(
+    "/developments/{id}/history",
+    response={200: list[HistoryEntryOut], **READ_ERRORS},
+    url_name="development-history",
+)
 def development_history(request: HttpRequest, id: uuid.UUID):
     """The public history: recorded, corrections with their notes, reschedulings,
     confirmation, cancellation or retraction with its reason. Silent fixes are left out."""
@@ -216,28 +252,39 @@ def _idempotency_key(request: HttpRequest, raw: str | None, scope: str) -> str |
     if raw is None:
         return None
     if not raw or len(raw) > IDEMPOTENCY_KEY_MAX or not raw.isprintable() or not raw.isascii():
-        raise ValidationError({"Idempotency-Key": f"Must be 1 to {IDEMPOTENCY_KEY_MAX} "
-                                                  "printable ASCII characters."})
+        raise ValidationError(
+            {"Idempotency-Key": f"Must be 1 to {IDEMPOTENCY_KEY_MAX} printable ASCII characters."}
+        )
     # Hashed, so the log's key stays short whatever the client sends.
     digest = hashlib.sha256(f"{scope}\n{raw}".encode()).hexdigest()[:40]
     return f"api:{request.auth.user.pk}:{digest}"  # type: ignore[attr-defined]
 
 
-def _written(request: HttpRequest, development: Any, *, status: int,
-             replayed: bool) -> HttpResponse:
+def _written(
+    request: HttpRequest, development: Any, *, status: int, replayed: bool
+) -> HttpResponse:
     development = selectors.development_get(id=development.id)
     content = _dump(DevelopmentOut, development_out(request, development))
-    response = _json(content, status=status, etag=_development_etag(development, content),
-                     last_modified=development.updated_at)
+    response = _json(
+        content,
+        status=status,
+        etag=_development_etag(development, content),
+        last_modified=development.updated_at,
+    )
     response["Location"] = request.build_absolute_uri(
-        reverse("api-v1:development", args=[development.id]))
+        reverse("api-v1:development", args=[development.id])
+    )
     if replayed:
         response["Idempotent-Replayed"] = "true"
     return response
 
 
-@router.post("/developments", auth=bearer, response={201: DevelopmentOut, **WRITE_ERRORS},
-             url_name="developments")
+@router.post(
+    "/developments",
+    auth=bearer,
+    response={201: DevelopmentOut, **WRITE_ERRORS},
+    url_name="developments",
+)
 def development_create(
     request: HttpRequest,
     payload: DevelopmentIn,
@@ -251,8 +298,11 @@ def development_create(
     key = _idempotency_key(request, idempotency_key, "record")
     replayed = bool(key and find_by_idempotency_key(key))
     development = commands.development_record(
-        fields=payload.model_dump(), by=user.get_username(), via="api",
-        idempotency_key=key, request_id=request.headers.get("X-Request-Id"),
+        fields=payload.model_dump(),
+        by=user.get_username(),
+        via="api",
+        idempotency_key=key,
+        request_id=request.headers.get("X-Request-Id"),
     )
     return _written(request, development, status=201, replayed=replayed)
 
@@ -271,8 +321,10 @@ ACTION_FIELDS = {
 def _expected_version(if_match: str | None) -> int | HttpResponse:
     """The version in If-Match, or the error response (428 when missing)."""
     if if_match is None or not if_match.strip() or if_match.strip() == "*":
-        message = ("Send the version you read in If-Match (the development's `version`, "
-                   "or its ETag), so your change cannot overwrite another.")
+        message = (
+            "Send the version you read in If-Match (the development's `version`, "
+            "or its ETag), so your change cannot overwrite another."
+        )
         return _json(_dump(ErrorOut, error_body(message, [("If-Match", message)])), status=428)
     match = _IF_MATCH.match(if_match.strip())
     if not match:
@@ -285,30 +337,36 @@ def _apply(id: uuid.UUID, version: int, patch: DevelopmentPatch, ctx: dict[str, 
     action = given.pop("action", "correct")
     unused = sorted(set(given) - ACTION_FIELDS[action])
     if unused:
-        raise ValidationError({name: f"Not used when the action is {action!r}."
-                               for name in unused})
+        raise ValidationError({name: f"Not used when the action is {action!r}." for name in unused})
     if action == "correct":
         note, silent = given.pop("note", "") or "", bool(given.pop("silent", False))
-        return commands.development_correct(id=id, expected_version=version, changes=given,
-                                            note=note, silent=silent, **ctx)
+        return commands.development_correct(
+            id=id, expected_version=version, changes=given, note=note, silent=silent, **ctx
+        )
     if action == "reschedule":
         if not given.get("date"):
             raise ValidationError({"date": "Give the new date."})
-        return commands.development_reschedule(id=id, expected_version=version,
-                                               date=given["date"],
-                                               note=given.get("note") or "", **ctx)
+        return commands.development_reschedule(
+            id=id, expected_version=version, date=given["date"], note=given.get("note") or "", **ctx
+        )
     if action == "confirm":
-        return commands.development_confirm(id=id, expected_version=version,
-                                            date=given.get("date"),
-                                            note=given.get("note") or "", **ctx)
-    command = (commands.development_cancel if action == "cancel"
-               else commands.development_retract)
+        return commands.development_confirm(
+            id=id,
+            expected_version=version,
+            date=given.get("date"),
+            note=given.get("note") or "",
+            **ctx,
+        )
+    command = commands.development_cancel if action == "cancel" else commands.development_retract
     return command(id=id, expected_version=version, reason=given.get("reason") or "", **ctx)
 
 
-@router.patch("/developments/{id}", auth=bearer,
-              response={200: DevelopmentOut, 412: ErrorOut, 428: ErrorOut, **WRITE_ERRORS},
-              url_name="development-change")
+@router.patch(
+    "/developments/{id}",
+    auth=bearer,
+    response={200: DevelopmentOut, 412: ErrorOut, 428: ErrorOut, **WRITE_ERRORS},
+    url_name="development-change",
+)
 def development_change(
     request: HttpRequest,
     id: uuid.UUID,
@@ -326,14 +384,18 @@ def development_change(
         return version
     key = _idempotency_key(request, idempotency_key, f"change:{id}")
     replayed = bool(key and find_by_idempotency_key(key))
-    ctx = {"by": user.get_username(), "via": "api", "idempotency_key": key,
-           "request_id": request.headers.get("X-Request-Id")}
+    ctx = {
+        "by": user.get_username(),
+        "via": "api",
+        "idempotency_key": key,
+        "request_id": request.headers.get("X-Request-Id"),
+    }
     try:
         development = _apply(id, version, payload, ctx)
     except ConcurrencyConflict as conflict:
-        response = _json(_dump(ErrorOut, error_body(str(conflict),
-                                                    [("If-Match", str(conflict))])),
-                         status=412)
+        response = _json(
+            _dump(ErrorOut, error_body(str(conflict), [("If-Match", str(conflict))])), status=412
+        )
         response["ETag"] = f'"{conflict.actual}"'
         return response
     return _written(request, development, status=200, replayed=replayed)

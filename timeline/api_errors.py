@@ -68,8 +68,7 @@ def install(api: NinjaAPI) -> None:
         return respond(request, 422, error_body("The request is not valid.", errors))
 
     def on_django_validation(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
-        return respond(request, 422, error_body("The request is not valid.",
-                                                _django_errors(exc)))
+        return respond(request, 422, error_body("The request is not valid.", _django_errors(exc)))
 
     def on_authentication(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
         message = str(exc)

@@ -49,8 +49,9 @@ def token_create(*, user: AbstractBaseUser, name: str) -> tuple[ApiToken, str]:
 def token_revoke(*, token: ApiToken) -> bool:
     """Revoke the token; False if it already was."""
     return bool(
-        ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True)
-        .update(revoked_at=timezone.now())
+        ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
     )
 
 

@@ -63,17 +63,16 @@ def _text(value: Any, field: str, *, max_length: int, required: bool, multiline:
     if required and not value:
         raise ValidationError({field: "This field is required."})
     if len(value) > max_length:
-        raise ValidationError(
-            {field: f"At most {max_length} characters (this has {len(value)})."}
-        )
+        raise ValidationError({field: f"At most {max_length} characters (this has {len(value)})."})
     allowed = {"\n", "\t", "\r"} if multiline else set()
     if any((ord(c) < 32 and c not in allowed) or ord(c) == 127 for c in value):
         raise ValidationError({field: "Control characters (such as NUL) are not allowed."})
     # Lone surrogates cannot be stored, and U+FFFE/U+FFFF cannot appear in XML: either
     # would break the database write or every feed that shows the text.
     if any(0xD800 <= ord(c) <= 0xDFFF or ord(c) in (0xFFFE, 0xFFFF) for c in value):
-        raise ValidationError({field: "Characters that are not text (such as U+FFFF) are "
-                                      "not allowed."})
+        raise ValidationError(
+            {field: "Characters that are not text (such as U+FFFF) are not allowed."}
+        )
     if not multiline and ("\n" in value or "\r" in value):
         raise ValidationError({field: "Must be a single line."})
     return value.replace("\r\n", "\n")
@@ -125,8 +124,9 @@ def _actors(value: Any) -> list[dict[str, str]]:
             item = {"actor": item, "role": ""}
         if not isinstance(item, dict) or not isinstance(item.get("actor"), str):
             raise ValidationError({"actors": "Each actor needs an `actor` slug."})
-        role = _text(item.get("role", ""), "actors", max_length=ROLE_MAX, required=False,
-                     multiline=False)
+        role = _text(
+            item.get("role", ""), "actors", max_length=ROLE_MAX, required=False, multiline=False
+        )
         cleaned.append({"actor": item["actor"].strip(), "role": role})
     slugs = [a["actor"] for a in cleaned]
     if len(set(slugs)) != len(slugs):
@@ -150,12 +150,14 @@ def _sources(value: Any) -> list[dict[str, str]]:
         if not isinstance(item, dict):
             raise ValidationError({"sources": "Each source must be an object."})
         source = {
-            key: _text(item.get(key, ""), "sources", max_length=limit, required=False,
-                       multiline=False)
+            key: _text(
+                item.get(key, ""), "sources", max_length=limit, required=False, multiline=False
+            )
             for key, limit in SOURCE_FIELD_MAX.items()
         }
-        source["quote"] = _text(item.get("quote", ""), "sources", max_length=QUOTE_MAX,
-                                required=False, multiline=True)
+        source["quote"] = _text(
+            item.get("quote", ""), "sources", max_length=QUOTE_MAX, required=False, multiline=True
+        )
         source["date"] = _date(item["date"], "sources") if item.get("date") else ""
         if not source["publication"] and not source["title"]:
             raise ValidationError({"sources": "Each source needs a publication or a title."})
@@ -172,14 +174,15 @@ def _sources(value: Any) -> list[dict[str, str]]:
 
 FIELD_CLEANERS = {
     "title": lambda v: _text(v, "title", max_length=TITLE_MAX, required=True, multiline=False),
-    "summary": lambda v: _text(v, "summary", max_length=SUMMARY_MAX, required=False,
-                               multiline=True),
+    "summary": lambda v: _text(
+        v, "summary", max_length=SUMMARY_MAX, required=False, multiline=True
+    ),
     "kind": lambda v: _choice(v, "kind", Kind),
     "date": _date,
-    "date_note": lambda v: _text(v, "date_note", max_length=DATE_NOTE_MAX, required=False,
-                                 multiline=False),
-    "place": lambda v: _text(v, "place", max_length=PLACE_MAX, required=False,
-                             multiline=False),
+    "date_note": lambda v: _text(
+        v, "date_note", max_length=DATE_NOTE_MAX, required=False, multiline=False
+    ),
+    "place": lambda v: _text(v, "place", max_length=PLACE_MAX, required=False, multiline=False),
     "stage": lambda v: _choice(v, "stage", Stage, blank=True),
     "topics": _topics,
     "actors": _actors,
@@ -220,8 +223,11 @@ def _note(value: Any, field: str, *, required: bool) -> str:
 
 def _fingerprint(command: str, arguments: dict[str, Any]) -> str:
     """What a command was asked to do, minus who asked and how: equal for a true retry."""
-    asked = {k: v for k, v in arguments.items()
-             if k not in {"by", "via", "request_id", "idempotency_key"}}
+    asked = {
+        k: v
+        for k, v in arguments.items()
+        if k not in {"by", "via", "request_id", "idempotency_key"}
+    }
     canonical = json.dumps([command, asked], sort_keys=True, default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -250,11 +256,18 @@ def _current(id: uuid.UUID | str) -> Development:
 
 def _refuse_if_retracted(development: Development) -> None:
     if development.status == Status.RETRACTED:
-        raise ValidationError({"status": "This development was retracted; it can no longer change."})
+        raise ValidationError(
+            {"status": "This development was retracted; it can no longer change."}
+        )
 
 
-def _append(development_id: uuid.UUID, expected_version: int, type_: str,
-            data: dict[str, Any], ctx: dict[str, Any]) -> Development:
+def _append(
+    development_id: uuid.UUID,
+    expected_version: int,
+    type_: str,
+    data: dict[str, Any],
+    ctx: dict[str, Any],
+) -> Development:
     events.append(
         stream_id=development_id,
         expected_version=expected_version,
@@ -324,9 +337,7 @@ def development_correct(
     development = _current(id)
     _refuse_if_retracted(development)
     if "status" in changes:
-        raise ValidationError(
-            {"status": "Use confirm, cancel or retract to change the status."}
-        )
+        raise ValidationError({"status": "Use confirm, cancel or retract to change the status."})
     cleaned = clean_fields(changes, partial=True)
     before = _state_of(development)
     cleaned = {k: v for k, v in cleaned.items() if before.get(k) != v}
@@ -334,10 +345,17 @@ def development_correct(
         raise ValidationError({"__all__": "Nothing changed."})
     note = _note(note, "note", required=not silent)
     return _append(
-        development.id, expected_version, events.CORRECTED,
+        development.id,
+        expected_version,
+        events.CORRECTED,
         {"changes": cleaned, "note": note, "silent": bool(silent)},
-        {"by": by, "via": via, "idempotency_key": idempotency_key, "request_id": request_id,
-         "fingerprint": fingerprint},
+        {
+            "by": by,
+            "via": via,
+            "idempotency_key": idempotency_key,
+            "request_id": request_id,
+            "fingerprint": fingerprint,
+        },
     )
 
 
@@ -363,11 +381,21 @@ def development_reschedule(
     if new_date == development.date:
         raise ValidationError({"date": "This is already the date."})
     return _append(
-        development.id, expected_version, events.RESCHEDULED,
-        {"date": new_date, "previous_date": development.date,
-         "note": _note(note, "note", required=False)},
-        {"by": by, "via": via, "idempotency_key": idempotency_key, "request_id": request_id,
-         "fingerprint": fingerprint},
+        development.id,
+        expected_version,
+        events.RESCHEDULED,
+        {
+            "date": new_date,
+            "previous_date": development.date,
+            "note": _note(note, "note", required=False),
+        },
+        {
+            "by": by,
+            "via": via,
+            "idempotency_key": idempotency_key,
+            "request_id": request_id,
+            "fingerprint": fingerprint,
+        },
     )
 
 
@@ -393,9 +421,17 @@ def development_confirm(
     if date:
         data["date"] = _date(date)
     return _append(
-        development.id, expected_version, events.CONFIRMED, data,
-        {"by": by, "via": via, "idempotency_key": idempotency_key, "request_id": request_id,
-         "fingerprint": fingerprint},
+        development.id,
+        expected_version,
+        events.CONFIRMED,
+        data,
+        {
+            "by": by,
+            "via": via,
+            "idempotency_key": idempotency_key,
+            "request_id": request_id,
+            "fingerprint": fingerprint,
+        },
     )
 
 
@@ -417,10 +453,17 @@ def development_cancel(
     if development.status != Status.SCHEDULED:
         raise ValidationError({"status": "Only a scheduled development can be cancelled."})
     return _append(
-        development.id, expected_version, events.CANCELLED,
+        development.id,
+        expected_version,
+        events.CANCELLED,
         {"reason": _note(reason, "reason", required=True)},
-        {"by": by, "via": via, "idempotency_key": idempotency_key, "request_id": request_id,
-         "fingerprint": fingerprint},
+        {
+            "by": by,
+            "via": via,
+            "idempotency_key": idempotency_key,
+            "request_id": request_id,
+            "fingerprint": fingerprint,
+        },
     )
 
 
@@ -441,10 +484,17 @@ def development_retract(
     development = _current(id)
     _refuse_if_retracted(development)
     return _append(
-        development.id, expected_version, events.RETRACTED,
+        development.id,
+        expected_version,
+        events.RETRACTED,
         {"reason": _note(reason, "reason", required=True)},
-        {"by": by, "via": via, "idempotency_key": idempotency_key, "request_id": request_id,
-         "fingerprint": fingerprint},
+        {
+            "by": by,
+            "via": via,
+            "idempotency_key": idempotency_key,
+            "request_id": request_id,
+            "fingerprint": fingerprint,
+        },
     )
 
 

@@ -38,8 +38,9 @@ def _start_end(text: str) -> tuple[str, str]:
     return _iso(parsed, end=False), _iso(parsed, end=True)
 
 
-def development_jsonld(request: HttpRequest, development: Development,
-                       history: list[HistoryEntry]) -> dict[str, Any]:
+def development_jsonld(
+    request: HttpRequest, development: Development, history: list[HistoryEntry]
+) -> dict[str, Any]:
     d = development
     url = request.build_absolute_uri(reverse("timeline:development", args=[d.id]))
     start, end = _start_end(d.date)
@@ -58,8 +59,10 @@ def development_jsonld(request: HttpRequest, development: Development,
         event["eventStatus"] = _EVENT_STATUS[d.status]
     if d.status == Status.SCHEDULED and d.reschedulings:
         event["eventStatus"] = "https://schema.org/EventRescheduled"
-    performers = [{"@type": "Person" if r.actor.kind == "person" else "Organization",
-                   "name": r.actor.name} for r in d.roles.all()]
+    performers = [
+        {"@type": "Person" if r.actor.kind == "person" else "Organization", "name": r.actor.name}
+        for r in d.roles.all()
+    ]
     if performers:
         event["performer"] = performers
     page: dict[str, Any] = {
@@ -71,15 +74,21 @@ def development_jsonld(request: HttpRequest, development: Development,
         "dateCreated": d.first_recorded_at.isoformat(),
         "dateModified": d.updated_at.isoformat(),
         "citation": [
-            {"@type": "CreativeWork", "name": s.get("title") or s.get("publication", ""),
-             **({"url": s["url"]} if s.get("url") else {}),
-             **({"publisher": s["publication"]} if s.get("publication") else {})}
+            {
+                "@type": "CreativeWork",
+                "name": s.get("title") or s.get("publication", ""),
+                **({"url": s["url"]} if s.get("url") else {}),
+                **({"publisher": s["publication"]} if s.get("publication") else {}),
+            }
             for s in d.sources
         ],
     }
     corrections = [
-        {"@type": "CorrectionComment", "text": entry.note or entry.reason,
-         "datePublished": entry.recorded_at.isoformat()}
+        {
+            "@type": "CorrectionComment",
+            "text": entry.note or entry.reason,
+            "datePublished": entry.recorded_at.isoformat(),
+        }
         for entry in history
         if entry.action in ("corrected", "retracted") and (entry.note or entry.reason)
     ]

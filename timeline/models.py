@@ -55,8 +55,11 @@ class Event(models.Model):
     data = models.JSONField()
     metadata = models.JSONField(default=dict)
     recorded_at = models.DateTimeField()
-    # Also in metadata; a column of its own so the database enforces "once per key".
-    idempotency_key = models.CharField(max_length=200, null=True, unique=True, editable=False)
+    # Also in metadata; a column of its own so the database enforces "once per key". Blank
+    # is NULL, not "": events without a key must not collide (unique ignores NULLs).
+    idempotency_key = models.CharField(
+        max_length=200, null=True, blank=True, unique=True, editable=False
+    )
 
     class Meta:
         ordering = ["position"]
@@ -195,8 +198,13 @@ class DevelopmentTopic(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["development", "topic"], name="development_topic_unique"),
+            models.UniqueConstraint(
+                fields=["development", "topic"], name="development_topic_unique"
+            ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.topic.slug}: {self.development}"
 
 
 class DevelopmentActor(models.Model):
@@ -210,8 +218,14 @@ class DevelopmentActor(models.Model):
     class Meta:
         ordering = ["development", "order"]
         constraints = [
-            models.UniqueConstraint(fields=["development", "actor"], name="development_actor_unique"),
+            models.UniqueConstraint(
+                fields=["development", "actor"], name="development_actor_unique"
+            ),
         ]
+
+    def __str__(self) -> str:
+        role = f" ({self.role})" if self.role else ""
+        return f"{self.actor}{role}: {self.development}"
 
 
 class ProjectionState(models.Model):
@@ -230,7 +244,9 @@ class ApiToken(models.Model):
 
     name = models.CharField(_("name"), max_length=100, help_text=_("Who or what uses it."))
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, related_name="api_tokens", on_delete=models.CASCADE,
+        settings.AUTH_USER_MODEL,
+        related_name="api_tokens",
+        on_delete=models.CASCADE,
         verbose_name=_("acts as"),
     )
     prefix = models.CharField(_("prefix"), max_length=16, unique=True, editable=False)

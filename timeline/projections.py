@@ -127,9 +127,24 @@ def evolve(state: State | None, event: Event) -> State:
 # --- reading and writing states ---------------------------------------------------------
 
 ROW_FIELDS = (
-    "version", "title", "summary", "kind", "date", "date_lower", "date_upper", "date_note",
-    "status", "place", "stage", "sources", "corrections", "reschedulings", "status_reason",
-    "first_recorded_at", "updated_at", "last_position",
+    "version",
+    "title",
+    "summary",
+    "kind",
+    "date",
+    "date_lower",
+    "date_upper",
+    "date_note",
+    "status",
+    "place",
+    "stage",
+    "sources",
+    "corrections",
+    "reschedulings",
+    "status_reason",
+    "first_recorded_at",
+    "updated_at",
+    "last_position",
 )
 
 

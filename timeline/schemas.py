@@ -18,8 +18,11 @@ from timeline.models import Development, Event, Topic
 
 
 class FieldError(Schema):
-    field: str | None = Field(None, description="The input at fault (a field, a query "
-                              "parameter or a header); null when it is the request as a whole.")
+    field: str | None = Field(
+        None,
+        description="The input at fault (a field, a query "
+        "parameter or a header); null when it is the request as a whole.",
+    )
     message: str
 
 
@@ -36,8 +39,12 @@ class TimelineQuery(Schema):
     actor: str = Field("", description="An actor slug.")
     kind: str = ""
     status: str = ""
-    date_from: str = Field("", alias="from", description="Developments that end on or after "
-                           "this date (EDTF or ISO, e.g. 2022, 2023-05, 2023-05-16).")
+    date_from: str = Field(
+        "",
+        alias="from",
+        description="Developments that end on or after "
+        "this date (EDTF or ISO, e.g. 2022, 2023-05, 2023-05-16).",
+    )
     to: str = Field("", description="… and start on or before this date.")
     q: str = Field("", description="Words to search (French stemming).")
 
@@ -82,8 +89,10 @@ class DevelopmentOut(Schema):
     title: str
     summary: str
     kind: str
-    date: str = Field(description="As written, in EDTF: 2025-03-27, 2022-10, 2022-23, "
-                      "2023-05-16/2023-05-20, 2025-12~ …")
+    date: str = Field(
+        description="As written, in EDTF: 2025-03-27, 2022-10, 2022-23, "
+        "2023-05-16/2023-05-20, 2025-12~ …"
+    )
     date_lower: datetime.date = Field(description="The earliest day the date can mean.")
     date_upper: datetime.date = Field(description="The latest day the date can mean.")
     date_display: DateDisplay
@@ -103,8 +112,9 @@ class DevelopmentOut(Schema):
 
 class TimelineOut(Schema):
     items: list[DevelopmentOut]
-    next_cursor: str | None = Field(description="Pass it as `cursor` for the next page; "
-                                    "null on the last page.")
+    next_cursor: str | None = Field(
+        description="Pass it as `cursor` for the next page; null on the last page."
+    )
     next: str | None = Field(description="The next page's URL, or null.")
 
 
@@ -148,8 +158,9 @@ class DevelopmentIn(Schema):
     title: str
     summary: str = ""
     kind: str
-    date: str = Field(description="EDTF: 2025-03-27, 2022-10, 2015, 2022-23, 2025-12~, "
-                      "2023-05-16/2023-05-20.")
+    date: str = Field(
+        description="EDTF: 2025-03-27, 2022-10, 2015, 2022-23, 2025-12~, 2023-05-16/2023-05-20."
+    )
     date_note: str = ""
     status: Literal["scheduled", "took_place"] = "took_place"
     place: str = ""
@@ -176,8 +187,9 @@ class DevelopmentPatch(Schema):
     topics: list[str] | None = None
     actors: list[ActorRoleIn] | None = None
     sources: list[SourceIn] | None = None
-    note: str | None = Field(None, description="The public note of a correction, "
-                             "rescheduling or confirmation.")
+    note: str | None = Field(
+        None, description="The public note of a correction, rescheduling or confirmation."
+    )
     silent: bool | None = Field(None, description="A silent fix (a typo): no public note.")
     reason: str | None = Field(None, description="Why it was cancelled or retracted.")
 
@@ -297,11 +309,14 @@ def development_out(request: HttpRequest, development: Development) -> dict[str,
         "place": d.place,
         "stage": d.stage,
         "topics": [t.slug for t in d.topics.all()],
-        "actors": [{"actor": r.actor.slug, "name": r.actor.name, "role": r.role}
-                   for r in d.roles.all()],
+        "actors": [
+            {"actor": r.actor.slug, "name": r.actor.name, "role": r.role} for r in d.roles.all()
+        ],
         "sources": [
-            {k: str(s.get(k, "")) for k in ("publication", "title", "author", "date", "url",
-                                             "quote")}
+            {
+                k: str(s.get(k, ""))
+                for k in ("publication", "title", "author", "date", "url", "quote")
+            }
             for s in d.sources
         ],
         "corrections": d.corrections,
@@ -322,8 +337,9 @@ def history_out(entry: selectors.HistoryEntry) -> dict[str, Any]:
         "via": entry.via,
         "note": entry.note,
         "reason": entry.reason,
-        "changes": [{"field": c.field, "before": c.before, "after": c.after}
-                    for c in entry.changes],
+        "changes": [
+            {"field": c.field, "before": c.before, "after": c.after} for c in entry.changes
+        ],
     }
 
 
@@ -364,8 +380,9 @@ def event_out(event: Event) -> dict[str, Any]:
         "schema_version": event.schema_version,
         "data": event.data,
         # Only who and through what: request ids and idempotency keys stay private.
-        "metadata": {"by": str(event.metadata.get("by", "")),
-                     "via": str(event.metadata.get("via", ""))},
+        "metadata": {
+            "by": str(event.metadata.get("by", "")),
+            "via": str(event.metadata.get("via", "")),
+        },
         "recorded_at": event.recorded_at,
     }
-

@@ -33,16 +33,18 @@ def tl_dates(text: str) -> tuple[dict[str, int], dict[str, int] | None]:
     or year."""
     ends = text.split("/")
     if len(ends) == 2:
-        return (_tl_date(dates.parse(ends[0]), end=False),
-                _tl_date(dates.parse(ends[1]), end=True))
+        return (_tl_date(dates.parse(ends[0]), end=False), _tl_date(dates.parse(ends[1]), end=True))
     parsed = dates.parse(text)
     if parsed.precision == "season":
         return _tl_date(parsed, end=False), _tl_date(parsed, end=True)
     return _tl_date(parsed, end=False), None
 
 
-_MARKS = {Status.SCHEDULED: "scheduled", Status.CANCELLED: "cancelled",
-          Status.RETRACTED: "retracted"}
+_MARKS = {
+    Status.SCHEDULED: "scheduled",
+    Status.CANCELLED: "cancelled",
+    Status.RETRACTED: "retracted",
+}
 
 
 def _headline(development: Development) -> str:

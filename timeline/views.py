@@ -32,8 +32,9 @@ FILTER_ERRORS = {
     "kind": gettext_lazy("Choose a kind from the list."),
     "status": gettext_lazy("Choose a status from the list."),
     "from": gettext_lazy("Write a date such as 2023, 2023-05 or 2023-05-16."),
-    "to": gettext_lazy("Write a date such as 2023, 2023-05 or 2023-05-16, "
-                       "not before the start of the period."),
+    "to": gettext_lazy(
+        "Write a date such as 2023, 2023-05 or 2023-05-16, not before the start of the period."
+    ),
     "q": gettext_lazy("At most 200 characters, please."),
     "cursor": gettext_lazy("This page link is out of date: start again from the first page."),
 }
@@ -93,14 +94,19 @@ def group_by_month(items: list[Development], lang: str) -> list[YearGroup]:
 # --- filters ----------------------------------------------------------------------------
 
 
-def _read_filters(request: HttpRequest) -> tuple[dict[str, str], selectors.TimelineFilters | None,
-                                                 dict[str, str]]:
+def _read_filters(
+    request: HttpRequest,
+) -> tuple[dict[str, str], selectors.TimelineFilters | None, dict[str, str]]:
     """The form's values, the validated filters (None if refused) and the errors."""
     values = {name: request.GET.get(name, "") for name in FILTER_FIELDS}
     try:
         filters = selectors.timeline_filters(
-            topic=values["topic"], actor=values["actor"], kind=values["kind"],
-            status=values["status"], date_from=values["from"], date_to=values["to"],
+            topic=values["topic"],
+            actor=values["actor"],
+            kind=values["kind"],
+            status=values["status"],
+            date_from=values["from"],
+            date_to=values["to"],
             q=values["q"],
         )
     except ValidationError as exc:
@@ -108,11 +114,20 @@ def _read_filters(request: HttpRequest) -> tuple[dict[str, str], selectors.Timel
     return values, filters, {}
 
 
-def _page(request: HttpRequest, filters: selectors.TimelineFilters, *, newest_first: bool,
-          errors: dict[str, str]) -> selectors.TimelinePage:
+def _page(
+    request: HttpRequest,
+    filters: selectors.TimelineFilters,
+    *,
+    newest_first: bool,
+    errors: dict[str, str],
+) -> selectors.TimelinePage:
     try:
-        return selectors.timeline_page(filters=filters, cursor=request.GET.get("cursor") or None,
-                                       limit=PAGE_SIZE, newest_first=newest_first)
+        return selectors.timeline_page(
+            filters=filters,
+            cursor=request.GET.get("cursor") or None,
+            limit=PAGE_SIZE,
+            newest_first=newest_first,
+        )
     except ValidationError:
         errors["cursor"] = str(FILTER_ERRORS["cursor"])
         return selectors.TimelinePage(items=[], next_cursor=None)
@@ -148,8 +163,13 @@ def timeline(request: HttpRequest) -> HttpResponse:
     lang = _lang()
     values, filters, errors = _read_filters(request)
     newest_first = request.GET.get("order") != "oldest"
-    context: dict[str, Any] = {"values": values, "errors": errors, "newest_first": newest_first,
-                               "first_page": not request.GET.get("cursor"), **_choices()}
+    context: dict[str, Any] = {
+        "values": values,
+        "errors": errors,
+        "newest_first": newest_first,
+        "first_page": not request.GET.get("cursor"),
+        **_choices(),
+    }
     if filters is not None:
         page = _page(request, filters, newest_first=newest_first, errors=errors)
         context.update(

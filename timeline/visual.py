@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.urls import reverse
-from django.utils.translation import gettext as _
 from django.utils import translation
+from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from timeline import dates
@@ -32,8 +32,22 @@ YEARLY_AFTER_YEARS = 15  # beyond this span, aggregated dots count years, not mo
 LANE_HEIGHT = 20
 
 PALETTE = (
-    "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
-    "#bcbd22", "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd", "#636363",
+    "#1f77b4",
+    "#d62728",
+    "#2ca02c",
+    "#ff7f0e",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#17becf",
+    "#bcbd22",
+    "#393b79",
+    "#637939",
+    "#8c6d31",
+    "#843c39",
+    "#7b4173",
+    "#3182bd",
+    "#636363",
 )
 
 
@@ -123,8 +137,12 @@ def _picture(shape: TimelineShape, *, lang: str, params: dict[str, str]) -> Pict
         return round(LABEL_WIDTH + (day - start).days / days * span, 1)
 
     lanes = {
-        topic.pk: Lane(topic=topic, name=topic.name(lang), colour=topic_colour(topic),
-                       y=AXIS_HEIGHT + LANE_HEIGHT * (i + 0.5))
+        topic.pk: Lane(
+            topic=topic,
+            name=topic.name(lang),
+            colour=topic_colour(topic),
+            y=AXIS_HEIGHT + LANE_HEIGHT * (i + 0.5),
+        )
         for i, topic in enumerate(shape.topics)
     }
     shapes: list[Shape] = []
@@ -136,11 +154,29 @@ def _picture(shape: TimelineShape, *, lang: str, params: dict[str, str]) -> Pict
         title = f"{dates.display(mark.date, lang)} — {mark.title}"
         href = reverse("timeline:development", args=[mark.id])
         if right - left < 4:
-            shapes.append(Shape(href=href, title=title, colour=lane.colour, x=left, y=lane.y,
-                                r=4, status=mark.status))
+            shapes.append(
+                Shape(
+                    href=href,
+                    title=title,
+                    colour=lane.colour,
+                    x=left,
+                    y=lane.y,
+                    r=4,
+                    status=mark.status,
+                )
+            )
         else:
-            shapes.append(Shape(href=href, title=title, colour=lane.colour, x=left, y=lane.y,
-                                width=round(right - left, 1), status=mark.status))
+            shapes.append(
+                Shape(
+                    href=href,
+                    title=title,
+                    colour=lane.colour,
+                    x=left,
+                    y=lane.y,
+                    width=round(right - left, 1),
+                    status=mark.status,
+                )
+            )
     timeline_url = reverse("timeline:timeline")
     by_year = end.year - start.year > YEARLY_AFTER_YEARS
     periods = _periods(shape, by_year=by_year)
@@ -150,36 +186,56 @@ def _picture(shape: TimelineShape, *, lang: str, params: dict[str, str]) -> Pict
         if lane is None:
             continue
         query = {**params, "topic": lane.topic.slug, "from": period, "to": period}
-        title = ngettext("%(period)s — %(topic)s: %(count)d development",
-                         "%(period)s — %(topic)s: %(count)d developments", count) % {
-            "period": dates.display(period, lang), "topic": lane.name, "count": count}
-        shapes.append(Shape(
-            href=f"{timeline_url}?{urlencode(query)}", title=title, colour=lane.colour,
-            x=x(first + (last - first) / 2), y=lane.y,
-            r=round(1.5 + 6.5 * math.sqrt(count / biggest), 1),
-        ))
+        title = ngettext(
+            "%(period)s — %(topic)s: %(count)d development",
+            "%(period)s — %(topic)s: %(count)d developments",
+            count,
+        ) % {"period": dates.display(period, lang), "topic": lane.name, "count": count}
+        shapes.append(
+            Shape(
+                href=f"{timeline_url}?{urlencode(query)}",
+                title=title,
+                colour=lane.colour,
+                x=x(first + (last - first) / 2),
+                y=lane.y,
+                r=round(1.5 + 6.5 * math.sqrt(count / biggest), 1),
+            )
+        )
     years = list(range(start.year, end.year + 1))
     step = max(1, math.ceil(len(years) / 12))
-    ticks = [Tick(x=x(datetime.date(y, 1, 1)), label=str(y) if i % step == 0 else "")
-             for i, y in enumerate(years)]
+    ticks = [
+        Tick(x=x(datetime.date(y, 1, 1)), label=str(y) if i % step == 0 else "")
+        for i, y in enumerate(years)
+    ]
     label = ngettext(
         "%(count)d development from %(first)s to %(last)s, by topic",
-        "%(count)d developments from %(first)s to %(last)s, by topic", shape.total,
+        "%(count)d developments from %(first)s to %(last)s, by topic",
+        shape.total,
     ) % {"count": shape.total, "first": start.year, "last": end.year - 1}
     note = ""
     if periods:
-        note = (_("each dot is one year of a topic, sized by how much happened.")
-                if by_year else
-                _("each dot is one month of a topic, sized by how much happened."))
+        note = (
+            _("each dot is one year of a topic, sized by how much happened.")
+            if by_year
+            else _("each dot is one month of a topic, sized by how much happened.")
+        )
     return Picture(
-        width=WIDTH, height=AXIS_HEIGHT + LANE_HEIGHT * len(lanes) + 4,
-        lanes=list(lanes.values()), shapes=shapes, ticks=ticks, axis_y=AXIS_HEIGHT - 4,
-        aggregated=bool(periods), total=shape.total, label=label, note=note,
+        width=WIDTH,
+        height=AXIS_HEIGHT + LANE_HEIGHT * len(lanes) + 4,
+        lanes=list(lanes.values()),
+        shapes=shapes,
+        ticks=ticks,
+        axis_y=AXIS_HEIGHT - 4,
+        aggregated=bool(periods),
+        total=shape.total,
+        label=label,
+        note=note,
     )
 
 
-def _periods(shape: TimelineShape, *, by_year: bool
-             ) -> list[tuple[int, datetime.date, datetime.date, str, int]]:
+def _periods(
+    shape: TimelineShape, *, by_year: bool
+) -> list[tuple[int, datetime.date, datetime.date, str, int]]:
     """(topic id, first day, last day, EDTF period, count) per month, or per year when the
     picture spans so many years that months would blur into one another."""
     counts: dict[tuple[int, str], int] = {}

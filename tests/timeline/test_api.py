@@ -38,10 +38,15 @@ def test_the_openapi_document_validates_and_lists_every_endpoint(client):
     validate(document)
     paths = document["paths"]
     for path, method in [
-        ("/api/v1/timeline", "get"), ("/api/v1/timeline.timelinejs", "get"),
-        ("/api/v1/developments/{id}", "get"), ("/api/v1/developments/{id}", "patch"),
-        ("/api/v1/developments", "post"), ("/api/v1/developments/{id}/history", "get"),
-        ("/api/v1/topics", "get"), ("/api/v1/topics/{slug}", "get"), ("/api/v1/events", "get"),
+        ("/api/v1/timeline", "get"),
+        ("/api/v1/timeline.timelinejs", "get"),
+        ("/api/v1/developments/{id}", "get"),
+        ("/api/v1/developments/{id}", "patch"),
+        ("/api/v1/developments", "post"),
+        ("/api/v1/developments/{id}/history", "get"),
+        ("/api/v1/topics", "get"),
+        ("/api/v1/topics/{slug}", "get"),
+        ("/api/v1/events", "get"),
     ]:
         assert method in paths[path], (path, method)
     assert document["components"]["securitySchemes"]
@@ -63,8 +68,9 @@ def test_it_lists_developments_in_date_order_with_their_details(client, world):
     assert first["date"] == "2015-12-21"
     assert first["date_display"] == {"fr": "21 décembre 2015", "en": "21 December 2015"}
     assert first["topics"] == ["epca", "visa-facilitation"]
-    assert first["actors"] == [{"actor": "roman-vassilenko", "name": "Roman Vassilenko",
-                                "role": "vice-ministre"}]
+    assert first["actors"] == [
+        {"actor": "roman-vassilenko", "name": "Roman Vassilenko", "role": "vice-ministre"}
+    ]
     assert first["sources"][0]["quote"] == "Une citation."
     assert first["url"].endswith(f"/developments/{earlier.id}/")
     assert body["next_cursor"] is None and body["next"] is None
@@ -86,9 +92,15 @@ def test_it_lists_developments_in_date_order_with_their_details(client, world):
 )
 def test_it_filters_the_timeline(client, world, query, expected):
     record(title="A", topics=["epca"], date="2020-06", kind="meeting", actors=[])
-    record(title="B", topics=["visa-facilitation"], date="2031-01", kind="visit",
-           status="scheduled", summary="Le corridor du milieu.",
-           actors=[{"actor": "kaja-kallas", "role": ""}])
+    record(
+        title="B",
+        topics=["visa-facilitation"],
+        date="2031-01",
+        kind="visit",
+        status="scheduled",
+        summary="Le corridor du milieu.",
+        actors=[{"actor": "kaja-kallas", "role": ""}],
+    )
     response = client.get(f"/api/v1/timeline?{query}")
     assert response.status_code == 200
     assert {item["title"] for item in response.json()["items"]} == expected
@@ -158,35 +170,56 @@ def test_an_unknown_or_malformed_development_id_is_a_clear_error(client, world):
 
 def test_the_history_lists_corrections_reschedulings_and_the_retraction(client, world):
     dev = record(status="scheduled", date="2099-04", place="Almaty")
-    commands.development_correct(id=dev.id, expected_version=1, changes={"place": "Astana"},
-                                 note="Mauvais lieu.", by="bob", via="admin")
-    commands.development_reschedule(id=dev.id, expected_version=2, date="2099-05",
-                                    by="bob", via="admin")
-    commands.development_correct(id=dev.id, expected_version=3, changes={"summary": "Typo."},
-                                 silent=True, by="bob", via="admin")
-    commands.development_retract(id=dev.id, expected_version=4, reason="Jamais prévue.",
-                                 by="carol", via="admin")
+    commands.development_correct(
+        id=dev.id,
+        expected_version=1,
+        changes={"place": "Astana"},
+        note="Mauvais lieu.",
+        by="bob",
+        via="admin",
+    )
+    commands.development_reschedule(
+        id=dev.id, expected_version=2, date="2099-05", by="bob", via="admin"
+    )
+    commands.development_correct(
+        id=dev.id,
+        expected_version=3,
+        changes={"summary": "Typo."},
+        silent=True,
+        by="bob",
+        via="admin",
+    )
+    commands.development_retract(
+        id=dev.id, expected_version=4, reason="Jamais prévue.", by="carol", via="admin"
+    )
     history = client.get(f"/api/v1/developments/{dev.id}/history").json()
-    assert [h["action"] for h in history] == ["recorded", "corrected", "rescheduled",
-                                              "retracted"]
+    assert [h["action"] for h in history] == ["recorded", "corrected", "rescheduled", "retracted"]
     corrected = history[1]
     assert corrected["note"] == "Mauvais lieu." and corrected["by"] == "bob"
     assert corrected["changes"] == [{"field": "place", "before": "Almaty", "after": "Astana"}]
     assert history[2]["changes"] == [{"field": "date", "before": "2099-04", "after": "2099-05"}]
     assert history[3]["reason"] == "Jamais prévue."
-    assert history[3]["changes"] == [{"field": "status", "before": "scheduled",
-                                      "after": "retracted"}]
+    assert history[3]["changes"] == [
+        {"field": "status", "before": "scheduled", "after": "retracted"}
+    ]
 
 
 # --- conditional requests --------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", ["/api/v1/timeline", "/api/v1/topics", "/api/v1/topics/epca",
-                                  "/api/v1/events", "/api/v1/timeline.timelinejs",
-                                  "DEV", "DEV/history"])
-def test_reads_carry_an_etag_and_last_modified_and_answer_304_when_unchanged(
-    client, world, path
-):
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/timeline",
+        "/api/v1/topics",
+        "/api/v1/topics/epca",
+        "/api/v1/events",
+        "/api/v1/timeline.timelinejs",
+        "DEV",
+        "DEV/history",
+    ],
+)
+def test_reads_carry_an_etag_and_last_modified_and_answer_304_when_unchanged(client, world, path):
     dev = record()
     path = path.replace("DEV", f"/api/v1/developments/{dev.id}")
     first = client.get(path)
@@ -197,8 +230,14 @@ def test_reads_carry_an_etag_and_last_modified_and_answer_304_when_unchanged(
     assert again.content == b""
     since = client.get(path, headers={"If-Modified-Since": first["Last-Modified"]})
     assert since.status_code == 304
-    commands.development_correct(id=dev.id, expected_version=1, changes={"title": "Neuf"},
-                                 note="Titre.", by="alice", via="admin")
+    commands.development_correct(
+        id=dev.id,
+        expected_version=1,
+        changes={"title": "Neuf"},
+        note="Titre.",
+        by="alice",
+        via="admin",
+    )
     record(kind="agreement_stage", stage="signature", date="2015-12-21")
     changed = client.get(path, headers={"If-None-Match": first["ETag"]})
     assert changed.status_code == 200
@@ -213,17 +252,20 @@ def test_it_lists_topics_with_their_stages(client, world):
     topics = client.get("/api/v1/topics").json()
     epca = next(t for t in topics if t["slug"] == "epca")
     assert epca["name_en"] == "EPCA"
-    assert epca["stages"] == ["negotiation_round", "signature", "ratification",
-                              "entry_into_force"]
+    assert epca["stages"] == ["negotiation_round", "signature", "ratification", "entry_into_force"]
     assert epca["developments"] == 1
     assert epca["url"].endswith("/topics/epca/")
 
 
 def test_a_topic_shows_stages_reached_with_dates_and_stages_ahead(client, world):
-    signed = record(kind="agreement_stage", stage="signature", date="2015-12-21",
-                    topics=["epca"])
-    planned = record(kind="agreement_stage", stage="ratification", date="2099-01",
-                     status="scheduled", topics=["epca"])
+    signed = record(kind="agreement_stage", stage="signature", date="2015-12-21", topics=["epca"])
+    planned = record(
+        kind="agreement_stage",
+        stage="ratification",
+        date="2099-01",
+        status="scheduled",
+        topics=["epca"],
+    )
     body = client.get("/api/v1/topics/epca").json()
     assert [s["stage"] for s in body["stages_reached"]] == ["signature"]
     reached = body["stages_reached"][0]
@@ -246,8 +288,14 @@ def test_an_unknown_topic_is_a_404(client, world):
 
 def test_it_streams_the_log_after_a_position(client, world):
     dev = record()
-    commands.development_correct(id=dev.id, expected_version=1, changes={"title": "Autre"},
-                                 note="Titre.", by="alice", via="admin")
+    commands.development_correct(
+        id=dev.id,
+        expected_version=1,
+        changes={"title": "Autre"},
+        note="Titre.",
+        by="alice",
+        via="admin",
+    )
     other = record()
     body = client.get("/api/v1/events?after=0&limit=2").json()
     assert [e["position"] for e in body["items"]] == [1, 2]
@@ -295,8 +343,10 @@ def test_it_exports_the_timeline_for_timelinejs(client, world):
     assert signed["group"] == "EPCA"
     assert events["Sur un mois"]["start_date"] == {"year": 2022, "month": 10}
     season = events["Une saison"]
-    assert (season["start_date"], season["end_date"]) == ({"year": 2022, "month": 9},
-                                                         {"year": 2022, "month": 11})
+    assert (season["start_date"], season["end_date"]) == (
+        {"year": 2022, "month": 9},
+        {"year": 2022, "month": 11},
+    )
     assert season["display_date"] == "autumn 2022"
     ranged = events["Une plage (scheduled)"]
     assert ranged["end_date"] == {"year": 2023, "month": 5, "day": 20}
@@ -320,8 +370,9 @@ def test_errors_are_json_even_for_unknown_paths_under_the_api(client):
 
 
 def test_the_api_speaks_json_to_a_bad_json_body(client, world):
-    response = client.post("/api/v1/developments", data="{not json",
-                           content_type="application/json")
+    response = client.post(
+        "/api/v1/developments", data="{not json", content_type="application/json"
+    )
     # Without a token the request is refused before the body is read.
     assert response.status_code == 401
     assert json.loads(response.content)["detail"]

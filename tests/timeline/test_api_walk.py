@@ -28,14 +28,18 @@ def some_dates(rng: random.Random, count: int = 80) -> list[str]:
     dates = []
     for _ in range(count):
         year = rng.randint(2012, 2027)
-        dates.append(rng.choice([
-            f"{year}",
-            f"{year}-{rng.randint(1, 12):02d}",
-            f"{year}-{rng.randint(1, 12):02d}-{rng.choice([1, 15]):02d}",
-            f"{year}-{rng.randint(21, 24)}",
-            f"{year}-03-01/{year}-03-0{rng.randint(2, 9)}",
-            f"{year}-06~",
-        ]))
+        dates.append(
+            rng.choice(
+                [
+                    f"{year}",
+                    f"{year}-{rng.randint(1, 12):02d}",
+                    f"{year}-{rng.randint(1, 12):02d}-{rng.choice([1, 15]):02d}",
+                    f"{year}-{rng.randint(21, 24)}",
+                    f"{year}-03-01/{year}-03-0{rng.randint(2, 9)}",
+                    f"{year}-06~",
+                ]
+            )
+        )
     return dates
 
 
@@ -75,8 +79,10 @@ def walk(client, url: str) -> list[str]:
 def test_a_consumer_walking_the_timeline_gets_every_development_once_in_order(client):
     load_seed()
     generate(GENERATED)
-    expected = [str(i) for i in Development.objects.order_by("date_lower", "id")
-                .values_list("id", flat=True)]
+    expected = [
+        str(i)
+        for i in Development.objects.order_by("date_lower", "id").values_list("id", flat=True)
+    ]
     assert len(expected) >= GENERATED
 
     ids = walk(client, "/api/v1/timeline?limit=97")
@@ -86,25 +92,38 @@ def test_a_consumer_walking_the_timeline_gets_every_development_once_in_order(cl
     # Filtered walks hold too, with the filters carried by each `next` link.
     topic = Topic.objects.order_by("position").first()
     expected_in_topic = [
-        str(i) for i in Development.objects.filter(topics=topic)
-        .order_by("date_lower", "id").values_list("id", flat=True)
+        str(i)
+        for i in Development.objects.filter(topics=topic)
+        .order_by("date_lower", "id")
+        .values_list("id", flat=True)
     ]
     in_topic = walk(client, f"/api/v1/timeline?topic={topic.slug}&status=took_place&limit=200")
-    took_place = {str(i) for i in Development.objects.filter(status="took_place")
-                  .values_list("id", flat=True)}
+    took_place = {
+        str(i) for i in Development.objects.filter(status="took_place").values_list("id", flat=True)
+    }
     assert in_topic == [i for i in expected_in_topic if i in took_place]
 
 
 def test_a_development_recorded_during_the_walk_is_not_missed_if_it_sorts_ahead(client, world):
     for month in range(1, 7):
         commands.development_record(
-            fields={"title": f"M{month}", "kind": "meeting", "date": f"2024-{month:02d}",
-                    "topics": ["epca"]}, by="alice", via="admin")
+            fields={
+                "title": f"M{month}",
+                "kind": "meeting",
+                "date": f"2024-{month:02d}",
+                "topics": ["epca"],
+            },
+            by="alice",
+            via="admin",
+        )
     first = client.get("/api/v1/timeline?limit=3").json()
     commands.development_record(
         fields={"title": "Nouveau", "kind": "meeting", "date": "2024-12", "topics": ["epca"]},
-        by="alice", via="admin")
+        by="alice",
+        via="admin",
+    )
     rest = walk(client, first["next"])
     titles = [i["title"] for i in first["items"]] + [
-        Development.objects.get(id=i).title for i in rest]
+        Development.objects.get(id=i).title for i in rest
+    ]
     assert titles == ["M1", "M2", "M3", "M4", "M5", "M6", "Nouveau"]

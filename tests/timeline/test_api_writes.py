@@ -26,16 +26,18 @@ def post(client, body, token=None, **headers):
     if token:
         headers["Authorization"] = f"Bearer {token}"
     data = body if isinstance(body, str) else json.dumps(body)
-    return client.post("/api/v1/developments", data=data, content_type="application/json",
-                       headers=headers)
+    return client.post(
+        "/api/v1/developments", data=data, content_type="application/json", headers=headers
+    )
 
 
 def patch(client, id, body, token=None, **headers):
     if token:
         headers["Authorization"] = f"Bearer {token}"
     data = body if isinstance(body, str) else json.dumps(body)
-    return client.patch(f"/api/v1/developments/{id}", data=data,
-                        content_type="application/json", headers=headers)
+    return client.patch(
+        f"/api/v1/developments/{id}", data=data, content_type="application/json", headers=headers
+    )
 
 
 def assert_error(response, status, field=None):
@@ -153,10 +155,12 @@ def test_a_body_that_is_not_a_json_object_is_refused_clearly(client, token, body
 
 
 def test_a_bad_idempotency_key_is_refused(client, token):
-    assert_error(post(client, new_fields(), token, **{"Idempotency-Key": "x" * 201}), 422,
-                 "Idempotency-Key")
-    assert_error(post(client, new_fields(), token, **{"Idempotency-Key": "clé"}), 422,
-                 "Idempotency-Key")
+    assert_error(
+        post(client, new_fields(), token, **{"Idempotency-Key": "x" * 201}), 422, "Idempotency-Key"
+    )
+    assert_error(
+        post(client, new_fields(), token, **{"Idempotency-Key": "clé"}), 422, "Idempotency-Key"
+    )
 
 
 # --- PATCH --------------------------------------------------------------------------------
@@ -168,8 +172,13 @@ def development(client, token):
 
 
 def test_it_corrects_with_a_note_when_if_match_holds_the_version(client, token, development):
-    response = patch(client, development["id"], {"place": "Astana", "note": "Mauvais lieu."},
-                     token, **{"If-Match": '"1"'})
+    response = patch(
+        client,
+        development["id"],
+        {"place": "Astana", "note": "Mauvais lieu."},
+        token,
+        **{"If-Match": '"1"'},
+    )
     assert response.status_code == 200
     assert response.json()["place"] == "Astana"
     assert response.json()["version"] == 2 and response.json()["corrections"] == 1
@@ -178,20 +187,24 @@ def test_it_corrects_with_a_note_when_if_match_holds_the_version(client, token, 
 
 
 @pytest.mark.parametrize("if_match", ["1", '"1"', 'W/"1"', "ETAG"])
-def test_if_match_takes_the_version_quoted_or_not_or_the_etag(client, token, development,
-                                                              if_match):
+def test_if_match_takes_the_version_quoted_or_not_or_the_etag(client, token, development, if_match):
     if if_match == "ETAG":
         if_match = client.get(f"/api/v1/developments/{development['id']}")["ETag"]
-    response = patch(client, development["id"], {"title": "Autre", "note": "Titre."}, token,
-                     **{"If-Match": if_match})
+    response = patch(
+        client,
+        development["id"],
+        {"title": "Autre", "note": "Titre."},
+        token,
+        **{"If-Match": if_match},
+    )
     assert response.status_code == 200
 
 
-def test_a_stale_version_is_412_with_the_conflict_and_changes_nothing(client, token,
-                                                                       development):
+def test_a_stale_version_is_412_with_the_conflict_and_changes_nothing(client, token, development):
     patch(client, development["id"], {"title": "Premier", "note": "n"}, token, **{"If-Match": "1"})
-    response = patch(client, development["id"], {"title": "Second", "note": "n"}, token,
-                     **{"If-Match": "1"})
+    response = patch(
+        client, development["id"], {"title": "Second", "note": "n"}, token, **{"If-Match": "1"}
+    )
     assert_error(response, 412, "If-Match")
     assert "now version 2" in response.json()["detail"]
     assert "robot" in response.json()["detail"]
@@ -199,12 +212,21 @@ def test_a_stale_version_is_412_with_the_conflict_and_changes_nothing(client, to
 
 
 def test_a_patch_without_if_match_is_428(client, token, development):
-    assert_error(patch(client, development["id"], {"title": "X", "note": "n"}, token), 428,
-                 "If-Match")
-    assert_error(patch(client, development["id"], {"title": "X", "note": "n"}, token,
-                       **{"If-Match": "*"}), 428, "If-Match")
-    assert_error(patch(client, development["id"], {"title": "X", "note": "n"}, token,
-                       **{"If-Match": "soon"}), 422, "If-Match")
+    assert_error(
+        patch(client, development["id"], {"title": "X", "note": "n"}, token), 428, "If-Match"
+    )
+    assert_error(
+        patch(client, development["id"], {"title": "X", "note": "n"}, token, **{"If-Match": "*"}),
+        428,
+        "If-Match",
+    )
+    assert_error(
+        patch(
+            client, development["id"], {"title": "X", "note": "n"}, token, **{"If-Match": "soon"}
+        ),
+        422,
+        "If-Match",
+    )
 
 
 @pytest.mark.parametrize(
@@ -230,34 +252,47 @@ def test_bad_changes_answer_422_naming_the_field(client, token, development, bod
 
 def test_it_reschedules_confirms_cancels_and_retracts(client, token, development):
     id = development["id"]
-    r = patch(client, id, {"action": "reschedule", "date": "2099-06", "note": "Reportée."},
-              token, **{"If-Match": "1"})
+    r = patch(
+        client,
+        id,
+        {"action": "reschedule", "date": "2099-06", "note": "Reportée."},
+        token,
+        **{"If-Match": "1"},
+    )
     assert (r.status_code, r.json()["date"], r.json()["reschedulings"]) == (200, "2099-06", 1)
-    r = patch(client, id, {"action": "confirm", "date": "2099-06-12"}, token,
-              **{"If-Match": "2"})
+    r = patch(client, id, {"action": "confirm", "date": "2099-06-12"}, token, **{"If-Match": "2"})
     assert (r.json()["status"], r.json()["date"]) == ("took_place", "2099-06-12")
     r = patch(client, id, {"action": "cancel", "reason": "r"}, token, **{"If-Match": "3"})
     assert r.status_code == 422  # it took place: only a scheduled one can be cancelled
-    r = patch(client, id, {"action": "retract", "reason": "Source douteuse."}, token,
-              **{"If-Match": "3"})
+    r = patch(
+        client, id, {"action": "retract", "reason": "Source douteuse."}, token, **{"If-Match": "3"}
+    )
     assert (r.json()["status"], r.json()["status_reason"]) == ("retracted", "Source douteuse.")
 
 
 def test_patching_an_unknown_or_malformed_id(client, token):
     import uuid
 
-    assert_error(patch(client, uuid.uuid4(), {"title": "X", "note": "n"}, token,
-                       **{"If-Match": "1"}), 404, "id")
-    assert_error(patch(client, "not-a-uuid", {"title": "X", "note": "n"}, token,
-                       **{"If-Match": "1"}), 422, "id")
+    assert_error(
+        patch(client, uuid.uuid4(), {"title": "X", "note": "n"}, token, **{"If-Match": "1"}),
+        404,
+        "id",
+    )
+    assert_error(
+        patch(client, "not-a-uuid", {"title": "X", "note": "n"}, token, **{"If-Match": "1"}),
+        422,
+        "id",
+    )
 
 
 def test_patch_needs_a_token_with_the_right_to_change(client, token, development):
-    assert_error(patch(client, development["id"], {"title": "X", "note": "n"},
-                       **{"If-Match": "1"}), 401)
+    assert_error(
+        patch(client, development["id"], {"title": "X", "note": "n"}, **{"If-Match": "1"}), 401
+    )
     _, raw = token_create(user=make_staff_without_group("bob"), name="Bob")
-    assert_error(patch(client, development["id"], {"title": "X", "note": "n"}, raw,
-                       **{"If-Match": "1"}), 403)
+    assert_error(
+        patch(client, development["id"], {"title": "X", "note": "n"}, raw, **{"If-Match": "1"}), 403
+    )
 
 
 def test_a_retried_patch_with_the_same_key_is_not_a_conflict(client, token, development):
@@ -275,16 +310,17 @@ def test_a_retried_patch_with_the_same_key_is_not_a_conflict(client, token, deve
 def test_an_editor_makes_a_token_in_the_admin_sees_it_once_and_revokes_it(client, world):
     editor = make_editor("alice")
     client.force_login(editor)
-    response = client.post("/admin/timeline/apitoken/add/", {"name": "Le Soir importer"},
-                           follow=True)
+    response = client.post(
+        "/admin/timeline/apitoken/add/", {"name": "Le Soir importer"}, follow=True
+    )
     assert response.status_code == 200
-    secret = re.search(r'<code class="api-token">([^<]+)</code>',
-                       response.content.decode()).group(1)
+    secret = re.search(r'<code class="api-token">([^<]+)</code>', response.content.decode()).group(
+        1
+    )
     secret = unescape(secret)
     token = ApiToken.objects.get()
     assert token.user == editor and token.name == "Le Soir importer"
-    assert secret not in client.get(f"/admin/timeline/apitoken/{token.pk}/change/")\
-        .content.decode()
+    assert secret not in client.get(f"/admin/timeline/apitoken/{token.pk}/change/").content.decode()
 
     assert post(client, new_fields(), secret).status_code == 201
     token.refresh_from_db()

@@ -37,8 +37,12 @@ def test_it_records_a_development_with_two_topics_and_its_bounds(world):
 def test_it_corrects_with_a_public_note(world):
     dev = record()
     dev = commands.development_correct(
-        id=dev.id, expected_version=1, changes={"title": "Titre corrigé"},
-        note="Le titre citait la mauvaise réunion.", by="alice", via="admin",
+        id=dev.id,
+        expected_version=1,
+        changes={"title": "Titre corrigé"},
+        note="Le titre citait la mauvaise réunion.",
+        by="alice",
+        via="admin",
     )
     assert dev.title == "Titre corrigé"
     assert dev.version == 2
@@ -54,8 +58,12 @@ def test_it_corrects_with_a_public_note(world):
 def test_a_silent_fix_needs_no_note_and_is_not_counted_as_a_correction(world):
     dev = record(title="Réunoin")
     dev = commands.development_correct(
-        id=dev.id, expected_version=1, changes={"title": "Réunion"}, silent=True,
-        by="alice", via="admin",
+        id=dev.id,
+        expected_version=1,
+        changes={"title": "Réunion"},
+        silent=True,
+        by="alice",
+        via="admin",
     )
     assert (dev.title, dev.corrections, dev.version) == ("Réunion", 0, 2)
 
@@ -64,8 +72,12 @@ def test_a_public_correction_without_a_note_is_refused(world):
     dev = record()
     with pytest.raises(ValidationError) as exc:
         commands.development_correct(
-            id=dev.id, expected_version=1, changes={"title": "Autre"}, note="  ",
-            by="alice", via="admin",
+            id=dev.id,
+            expected_version=1,
+            changes={"title": "Autre"},
+            note="  ",
+            by="alice",
+            via="admin",
         )
     assert "note" in exc.value.message_dict
     assert Event.objects.count() == 1
@@ -74,13 +86,21 @@ def test_a_public_correction_without_a_note_is_refused(world):
 def test_a_stale_version_is_a_conflict_not_a_lost_update(world):
     dev = record()
     commands.development_correct(
-        id=dev.id, expected_version=1, changes={"title": "Par Alice"}, note="n",
-        by="alice", via="admin",
+        id=dev.id,
+        expected_version=1,
+        changes={"title": "Par Alice"},
+        note="n",
+        by="alice",
+        via="admin",
     )
     with pytest.raises(events.ConcurrencyConflict) as exc:
         commands.development_correct(
-            id=dev.id, expected_version=1, changes={"summary": "Par Bob"}, note="n",
-            by="bob", via="admin",
+            id=dev.id,
+            expected_version=1,
+            changes={"summary": "Par Bob"},
+            note="n",
+            by="bob",
+            via="admin",
         )
     assert "changed by alice" in str(exc.value)
     assert "version 2" in str(exc.value)
@@ -92,7 +112,11 @@ def test_a_stale_version_is_a_conflict_not_a_lost_update(world):
 def test_reschedule_confirm_cancel_and_retract_move_the_status(world):
     dev = record(status="scheduled", date="2026-06")
     dev = commands.development_reschedule(
-        id=dev.id, expected_version=1, date="2026-07-02", note="Reporté.", by="alice",
+        id=dev.id,
+        expected_version=1,
+        date="2026-07-02",
+        note="Reporté.",
+        by="alice",
         via="admin",
     )
     assert (dev.date, dev.reschedulings, dev.status) == ("2026-07-02", 1, "scheduled")
@@ -109,7 +133,11 @@ def test_reschedule_confirm_cancel_and_retract_move_the_status(world):
     assert (dev.status, dev.status_reason) == ("retracted", "Source non fiable.")
     with pytest.raises(ValidationError):
         commands.development_correct(
-            id=dev.id, expected_version=4, changes={"title": "x"}, note="n", by="alice",
+            id=dev.id,
+            expected_version=4,
+            changes={"title": "x"},
+            note="n",
+            by="alice",
             via="admin",
         )
 
@@ -132,12 +160,22 @@ def test_a_retried_command_with_the_same_idempotency_key_is_a_no_op(world):
     assert again.id == first.id
     assert Event.objects.count() == 1
     corrected = commands.development_correct(
-        id=first.id, expected_version=1, changes={"title": "Nouveau"}, note="n",
-        by="api-bot", via="api", idempotency_key="k-2",
+        id=first.id,
+        expected_version=1,
+        changes={"title": "Nouveau"},
+        note="n",
+        by="api-bot",
+        via="api",
+        idempotency_key="k-2",
     )
     retried = commands.development_correct(
-        id=first.id, expected_version=1, changes={"title": "Nouveau"}, note="n",
-        by="api-bot", via="api", idempotency_key="k-2",
+        id=first.id,
+        expected_version=1,
+        changes={"title": "Nouveau"},
+        note="n",
+        by="api-bot",
+        via="api",
+        idempotency_key="k-2",
     )
     assert retried.version == corrected.version == 2
     assert Event.objects.count() == 2
@@ -193,8 +231,12 @@ def test_a_correction_that_changes_nothing_is_refused(world):
     dev = record()
     with pytest.raises(ValidationError) as exc:
         commands.development_correct(
-            id=dev.id, expected_version=1, changes={"title": dev.title}, note="n",
-            by="alice", via="admin",
+            id=dev.id,
+            expected_version=1,
+            changes={"title": dev.title},
+            note="n",
+            by="alice",
+            via="admin",
         )
     assert "Nothing changed" in str(exc.value)
 
@@ -203,13 +245,23 @@ def test_an_idempotency_key_reused_for_a_different_change_is_refused(world):
     """An editor who resubmits an old form with new values is told, not silently ignored."""
     dev = record()
     commands.development_correct(
-        id=dev.id, expected_version=1, changes={"title": "Premier"}, note="n",
-        by="alice", via="admin", idempotency_key="form-1",
+        id=dev.id,
+        expected_version=1,
+        changes={"title": "Premier"},
+        note="n",
+        by="alice",
+        via="admin",
+        idempotency_key="form-1",
     )
     with pytest.raises(ValidationError) as exc:
         commands.development_correct(
-            id=dev.id, expected_version=1, changes={"title": "Second"}, note="n",
-            by="alice", via="admin", idempotency_key="form-1",
+            id=dev.id,
+            expected_version=1,
+            changes={"title": "Second"},
+            note="n",
+            by="alice",
+            via="admin",
+            idempotency_key="form-1",
         )
     assert "idempotency_key" in exc.value.message_dict
     dev.refresh_from_db()

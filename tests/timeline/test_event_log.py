@@ -54,7 +54,9 @@ def test_sqlite_refuses_to_change_or_remove_events(tmp_path):
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{path}", "KZTRACK_VAR_DIR": str(tmp_path)}
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--verbosity", "0"],
-        cwd=ROOT, env=env, check=True,
+        cwd=ROOT,
+        env=env,
+        check=True,
     )
     db = sqlite3.connect(path)
     db.execute(
@@ -90,6 +92,11 @@ def test_positions_are_gap_free_and_versions_count_per_stream(world):
 def test_two_events_cannot_share_a_stream_version(one_event):
     with pytest.raises(DatabaseError), transaction.atomic():
         Event.objects.create(
-            position=2, stream_id=one_event.stream_id, version=1, type=one_event.type,
-            data={}, metadata={}, recorded_at=one_event.recorded_at,
+            position=2,
+            stream_id=one_event.stream_id,
+            version=1,
+            type=one_event.type,
+            data={},
+            metadata={},
+            recorded_at=one_event.recorded_at,
         )

@@ -67,18 +67,25 @@ def test_it_shows_kind_place_and_topics_of_each_development(client, world):
 def test_it_marks_scheduled_cancelled_corrected_and_retracted_developments(client, world):
     record(title="Prévu", status="scheduled", date="2099-05")
     cancelled = record(title="Annulé", status="scheduled", date="2099-06")
-    commands.development_cancel(id=cancelled.id, expected_version=1, reason="Reporté sine die.",
-                                by="alice", via="admin")
+    commands.development_cancel(
+        id=cancelled.id, expected_version=1, reason="Reporté sine die.", by="alice", via="admin"
+    )
     corrected = record(title="Corrigé", date="2020-01")
-    commands.development_correct(id=corrected.id, expected_version=1,
-                                 changes={"place": "Astana"}, note="Le lieu était faux.",
-                                 by="alice", via="admin")
+    commands.development_correct(
+        id=corrected.id,
+        expected_version=1,
+        changes={"place": "Astana"},
+        note="Le lieu était faux.",
+        by="alice",
+        via="admin",
+    )
     retracted = record(title="Retiré", date="2019-01")
-    commands.development_retract(id=retracted.id, expected_version=1, reason="Erreur.",
-                                 by="alice", via="admin")
+    commands.development_retract(
+        id=retracted.id, expected_version=1, reason="Erreur.", by="alice", via="admin"
+    )
     html = english(client).get("/").content.decode()
-    assert re.search(r'status-scheduled.*?Prévu.*?mark-scheduled', html, re.S)
-    assert re.search(r'status-cancelled.*?Annulé.*?mark-cancelled', html, re.S)
+    assert re.search(r"status-scheduled.*?Prévu.*?mark-scheduled", html, re.S)
+    assert re.search(r"status-cancelled.*?Annulé.*?mark-cancelled", html, re.S)
     assert re.search(r'is-corrected.*?Corrigé.*?mark-corrected">corrected', html, re.S)
     assert re.search(r'status-retracted.*?Retiré.*?mark-retracted">retracted', html, re.S)
 
@@ -108,11 +115,22 @@ def test_it_shows_scheduled_developments_in_the_upcoming_band(client, world):
     ],
 )
 def test_it_filters_the_timeline(client, world, query, shown, hidden):
-    record(title="Visas", topics=["visa-facilitation"], kind="visit", status="scheduled",
-           date="2030-05", summary="Vers la libéralisation des visas.",
-           actors=[{"actor": "kaja-kallas", "role": "haute représentante"}])
-    record(title="APCR seul", topics=["epca"], kind="meeting", date="2024-02",
-           summary="Un autre sujet.")
+    record(
+        title="Visas",
+        topics=["visa-facilitation"],
+        kind="visit",
+        status="scheduled",
+        date="2030-05",
+        summary="Vers la libéralisation des visas.",
+        actors=[{"actor": "kaja-kallas", "role": "haute représentante"}],
+    )
+    record(
+        title="APCR seul",
+        topics=["epca"],
+        kind="meeting",
+        date="2024-02",
+        summary="Un autre sujet.",
+    )
     text = text_of(client.get(f"/?{query}"))
     assert shown in text
     assert hidden not in text
@@ -149,8 +167,10 @@ def test_it_says_which_filter_is_wrong_instead_of_failing(client, world, query, 
 
 def test_it_pages_through_the_timeline_with_a_next_link(client, world):
     for day in range(1, 56):
-        record(title=f"Jour {day}", date=(datetime.date(2024, 1, 1)
-                                          + datetime.timedelta(days=day)).isoformat())
+        record(
+            title=f"Jour {day}",
+            date=(datetime.date(2024, 1, 1) + datetime.timedelta(days=day)).isoformat(),
+        )
     first = client.get("/")
     html = first.content.decode()
     assert html.count('class="development ') == 50 + 0  # no upcoming: all took place
@@ -165,12 +185,30 @@ def test_it_pages_through_the_timeline_with_a_next_link(client, world):
 
 def test_it_escapes_everything_editors_typed(client, world):
     Actor.objects.create(slug="evil", name=XSS)
-    dev = record(title=XSS, summary=XSS, place=XSS, date_note=XSS,
-                 actors=[{"actor": "evil", "role": XSS}],
-                 sources=[{"publication": XSS, "title": XSS, "author": XSS,
-                           "url": "https://example.org/?q=<script>", "quote": XSS}])
-    commands.development_correct(id=dev.id, expected_version=1, changes={"summary": "Propre."},
-                                 note=XSS, by="alice", via="admin")
+    dev = record(
+        title=XSS,
+        summary=XSS,
+        place=XSS,
+        date_note=XSS,
+        actors=[{"actor": "evil", "role": XSS}],
+        sources=[
+            {
+                "publication": XSS,
+                "title": XSS,
+                "author": XSS,
+                "url": "https://example.org/?q=<script>",
+                "quote": XSS,
+            }
+        ],
+    )
+    commands.development_correct(
+        id=dev.id,
+        expected_version=1,
+        changes={"summary": "Propre."},
+        note=XSS,
+        by="alice",
+        via="admin",
+    )
     for url in ["/", f"/developments/{dev.id}/", "/topics/epca/", "/?q=%3Cscript%3E"]:
         html = client.get(url).content.decode()
         assert "<script>alert" not in html, url
@@ -243,14 +281,35 @@ def test_pages_need_no_inline_style_so_the_csp_holds(client, world):
 
 
 def test_the_epca_thread_shows_its_stages_reached_and_ahead(client, world):
-    record(title="Premier round", kind="agreement_stage", stage="negotiation_round",
-           date="2012-06", topics=["epca"])
-    record(title="Deuxième round", kind="agreement_stage", stage="negotiation_round",
-           date="2013-02", topics=["epca"])
-    record(title="Signature à Astana", kind="agreement_stage", stage="signature",
-           date="2015-12-21", topics=["epca"])
-    record(title="Ratification prévue", kind="agreement_stage", stage="ratification",
-           status="scheduled", date="2099-03", topics=["epca"])
+    record(
+        title="Premier round",
+        kind="agreement_stage",
+        stage="negotiation_round",
+        date="2012-06",
+        topics=["epca"],
+    )
+    record(
+        title="Deuxième round",
+        kind="agreement_stage",
+        stage="negotiation_round",
+        date="2013-02",
+        topics=["epca"],
+    )
+    record(
+        title="Signature à Astana",
+        kind="agreement_stage",
+        stage="signature",
+        date="2015-12-21",
+        topics=["epca"],
+    )
+    record(
+        title="Ratification prévue",
+        kind="agreement_stage",
+        stage="ratification",
+        status="scheduled",
+        date="2099-03",
+        topics=["epca"],
+    )
     record(title="Visas", topics=["visa-facilitation"])
     response = english(client).get("/topics/epca/")
     assert response.status_code == 200
@@ -277,11 +336,21 @@ def test_an_unknown_topic_is_a_404_page(client, world):
 
 
 def test_it_shows_a_development_with_its_actors_sources_and_quotes(client, world):
-    dev = record(title="Rencontre à Bruxelles", date="2023-05-16/2023-05-20",
-                 actors=[{"actor": "roman-vassilenko", "role": "vice-ministre"}],
-                 sources=[{"publication": "Le Soir", "title": "Un pont vers l'Asie",
-                           "author": "Jean Dupont", "date": "2023-05-21",
-                           "url": "https://example.org/soir", "quote": "Une citation exacte."}])
+    dev = record(
+        title="Rencontre à Bruxelles",
+        date="2023-05-16/2023-05-20",
+        actors=[{"actor": "roman-vassilenko", "role": "vice-ministre"}],
+        sources=[
+            {
+                "publication": "Le Soir",
+                "title": "Un pont vers l'Asie",
+                "author": "Jean Dupont",
+                "date": "2023-05-21",
+                "url": "https://example.org/soir",
+                "quote": "Une citation exacte.",
+            }
+        ],
+    )
     response = client.get(f"/developments/{dev.id}/")
     assert response.status_code == 200
     text = text_of(response)
@@ -294,13 +363,25 @@ def test_it_shows_a_development_with_its_actors_sources_and_quotes(client, world
 
 def test_it_shows_corrections_with_their_notes_and_reschedulings(client, world):
     dev = record(title="Visite", status="scheduled", date="2099-04")
-    commands.development_correct(id=dev.id, expected_version=1, changes={"place": "Astana"},
-                                 note="La visite a lieu à Astana, pas à Almaty.",
-                                 by="alice", via="admin")
-    commands.development_reschedule(id=dev.id, expected_version=2, date="2099-06",
-                                    note="Reportée.", by="alice", via="admin")
-    commands.development_correct(id=dev.id, expected_version=3, changes={"title": "Visite."},
-                                 silent=True, by="alice", via="admin")
+    commands.development_correct(
+        id=dev.id,
+        expected_version=1,
+        changes={"place": "Astana"},
+        note="La visite a lieu à Astana, pas à Almaty.",
+        by="alice",
+        via="admin",
+    )
+    commands.development_reschedule(
+        id=dev.id, expected_version=2, date="2099-06", note="Reportée.", by="alice", via="admin"
+    )
+    commands.development_correct(
+        id=dev.id,
+        expected_version=3,
+        changes={"title": "Visite."},
+        silent=True,
+        by="alice",
+        via="admin",
+    )
     text = text_of(english(client).get(f"/developments/{dev.id}/"))
     assert "Corrected by alice" in text
     assert "La visite a lieu à Astana, pas à Almaty." in text
@@ -313,9 +394,13 @@ def test_it_shows_corrections_with_their_notes_and_reschedulings(client, world):
 
 def test_a_retracted_development_keeps_its_page_and_says_why(client, world):
     dev = record(title="Annonce erronée")
-    commands.development_retract(id=dev.id, expected_version=1,
-                                 reason="Cette rencontre n'a jamais eu lieu.",
-                                 by="alice", via="admin")
+    commands.development_retract(
+        id=dev.id,
+        expected_version=1,
+        reason="Cette rencontre n'a jamais eu lieu.",
+        by="alice",
+        via="admin",
+    )
     response = english(client).get(f"/developments/{dev.id}/")
     assert response.status_code == 200
     text = text_of(response)
@@ -325,10 +410,19 @@ def test_a_retracted_development_keeps_its_page_and_says_why(client, world):
 
 
 def test_it_describes_the_event_and_its_corrections_in_json_ld(client, world):
-    dev = record(title="Titre </script><script>alert(1)</script>", date="2023-05-16/2023-05-20",
-                 place="Luxembourg")
-    commands.development_correct(id=dev.id, expected_version=1, changes={"place": "Bruxelles"},
-                                 note="Mauvais lieu.", by="alice", via="admin")
+    dev = record(
+        title="Titre </script><script>alert(1)</script>",
+        date="2023-05-16/2023-05-20",
+        place="Luxembourg",
+    )
+    commands.development_correct(
+        id=dev.id,
+        expected_version=1,
+        changes={"place": "Bruxelles"},
+        note="Mauvais lieu.",
+        by="alice",
+        via="admin",
+    )
     html = client.get(f"/developments/{dev.id}/").content.decode()
     blocks = re.findall(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)
     assert len(blocks) == 1
@@ -349,8 +443,11 @@ def test_json_ld_keeps_a_month_a_month(client, world):
 
 
 def test_a_missing_or_malformed_id_is_a_404_page(client, world):
-    for url in [f"/developments/{uuid.uuid4()}/", "/developments/not-a-uuid/",
-                "/developments/%00/"]:
+    for url in [
+        f"/developments/{uuid.uuid4()}/",
+        "/developments/not-a-uuid/",
+        "/developments/%00/",
+    ]:
         response = client.get(url)
         assert response.status_code == 404, url
         assert "Back to the timeline" in text_of(english(client).get(url))
@@ -391,8 +488,11 @@ def test_the_seeded_agreement_threads_show_their_stages_and_pages_their_quotes(c
     for slug in ["epca", "visa-facilitation"]:
         topic = Topic.objects.get(slug=slug)
         first_reached = {}
-        for development in (Development.objects.filter(topics=topic, status="took_place")
-                            .exclude(stage="").order_by("date_lower", "id")):
+        for development in (
+            Development.objects.filter(topics=topic, status="took_place")
+            .exclude(stage="")
+            .order_by("date_lower", "id")
+        ):
             first_reached.setdefault(development.stage, development)
         assert first_reached, f"the seed reaches no stage of {slug}"
         html = client.get(f"/topics/{slug}/").content.decode()

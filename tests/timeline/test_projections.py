@@ -19,21 +19,33 @@ def busy_history():
     a = commands.development_record(fields=development_fields(), by="alice", via="admin")
     b = commands.development_record(
         fields=development_fields(status="scheduled", date="2026-09", title="Sommet"),
-        by="alice", via="admin",
+        by="alice",
+        via="admin",
     )
     c = commands.development_record(
         fields=development_fields(date="2015", topics=["epca"], actors=[]),
-        by="bob", via="api",
+        by="bob",
+        via="api",
     )
     commands.development_correct(
-        id=a.id, expected_version=1,
-        changes={"title": "Conseil de coopération", "topics": ["visa-facilitation"],
-                 "actors": [{"actor": "kaja-kallas", "role": "haute représentante"}]},
-        note="Mauvais sujet.", by="alice", via="admin",
+        id=a.id,
+        expected_version=1,
+        changes={
+            "title": "Conseil de coopération",
+            "topics": ["visa-facilitation"],
+            "actors": [{"actor": "kaja-kallas", "role": "haute représentante"}],
+        },
+        note="Mauvais sujet.",
+        by="alice",
+        via="admin",
     )
     commands.development_reschedule(
-        id=b.id, expected_version=1, date="2026-10-05/2026-10-06", note="Reporté",
-        by="alice", via="admin",
+        id=b.id,
+        expected_version=1,
+        date="2026-10-05/2026-10-06",
+        note="Reporté",
+        by="alice",
+        via="admin",
     )
     commands.development_confirm(id=b.id, expected_version=2, by="alice", via="admin")
     commands.development_retract(
@@ -84,8 +96,9 @@ def test_an_interrupted_rebuild_resumes_to_the_same_state(world):
 def test_an_append_after_an_interrupted_rebuild_catches_the_projection_up(world):
     a, _, _ = busy_history()
     projections.reset()
-    dev = commands.development_record(fields=development_fields(title="Neuf"), by="alice",
-                                      via="admin")
+    dev = commands.development_record(
+        fields=development_fields(title="Neuf"), by="alice", via="admin"
+    )
     assert dev.title == "Neuf"
     assert Development.objects.count() == 4
     assert projections.checkpoint() == Event.objects.count()
@@ -108,8 +121,13 @@ def test_old_payloads_are_upcast_on_read_never_rewritten(world):
     with transaction.atomic():
         events.lock_log()
         events.insert(
-            stream_id=stream, version=1, type=events.RECORDED, schema_version=1, data=v1,
-            metadata={"by": "legacy", "via": "import"}, recorded_at=timezone.now(),
+            stream_id=stream,
+            version=1,
+            type=events.RECORDED,
+            schema_version=1,
+            data=v1,
+            metadata={"by": "legacy", "via": "import"},
+            recorded_at=timezone.now(),
         )
     call_command("rebuild_projections", verbosity=0)
     dev = Development.objects.get(pk=stream)
@@ -120,7 +138,11 @@ def test_old_payloads_are_upcast_on_read_never_rewritten(world):
     assert (stored.schema_version, stored.data) == (1, v1)
     # A later command on the upcast stream works as on any other.
     dev = commands.development_correct(
-        id=stream, expected_version=1, changes={"topics": ["epca", "visa-facilitation"]},
-        note="Ajout du sujet visas.", by="alice", via="admin",
+        id=stream,
+        expected_version=1,
+        changes={"topics": ["epca", "visa-facilitation"]},
+        note="Ajout du sujet visas.",
+        by="alice",
+        via="admin",
     )
     assert sorted(t.slug for t in dev.topics.all()) == ["epca", "visa-facilitation"]

@@ -21,8 +21,7 @@ def test_there_are_five_source_texts():
 
 
 def test_every_quoted_passage_is_found_in_its_source_text():
-    texts = {name: normalise((seed.SOURCES_DIR / name).read_text("utf-8"))
-             for name in SOURCE_FILES}
+    texts = {name: normalise((seed.SOURCES_DIR / name).read_text("utf-8")) for name in SOURCE_FILES}
     for item in seed.read("developments.yaml"):
         assert item["sources"], f"{item['key']} has no source"
         for source in item["sources"]:

@@ -1,7 +1,7 @@
 """A GIN index for French full-text search, on PostgreSQL only (SQLite searches with LIKE).
 
 The expression is the one `SearchVector("search_text", config="french")` produces, so
-the planner matches it (see timeline.selectors._search).
+the planner matches it (see timeline.selectors.timeline._search).
 """
 
 from django.db import migrations

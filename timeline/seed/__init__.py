@@ -60,9 +60,7 @@ def load_reference_data() -> tuple[int, int]:
             },
         )
         for order, stage in enumerate(item.get("stages") or []):
-            TopicStage.objects.update_or_create(
-                topic=topic, stage=stage, defaults={"order": order}
-            )
+            TopicStage.objects.update_or_create(topic=topic, stage=stage, defaults={"order": order})
     actors = read("actors.yaml")
     for item in actors:
         Actor.objects.update_or_create(

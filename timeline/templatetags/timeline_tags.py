@@ -60,9 +60,7 @@ def jsonld(data):
     """`<script type="application/ld+json">` with the data, safe whatever editors typed."""
     text = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False)
     return mark_safe(  # noqa: S308 - every <, > and & is escaped above
-        '<script type="application/ld+json">'
-        + text.translate(_JSON_SCRIPT_ESCAPES)
-        + "</script>"
+        '<script type="application/ld+json">' + text.translate(_JSON_SCRIPT_ESCAPES) + "</script>"
     )
 
 

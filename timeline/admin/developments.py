@@ -1,8 +1,8 @@
-"""The editors' admin: record, correct, reschedule, confirm, cancel and retract developments.
+"""Developments in the admin: record, correct, reschedule, confirm, cancel and retract.
 
 The admin never writes a read model: every form hands its input to a command in
 `timeline.commands`, which appends to the log; the projections update Development. Each
-development's page shows its full history, read from the log.
+development's page shows its full history, read from the log (see `history`).
 """
 
 from __future__ import annotations
@@ -21,11 +21,11 @@ from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html
-from django.utils.text import Truncator
-from django.utils.translation import get_language, gettext
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from timeline import dates, events, selectors
+from timeline import dates, events
+from timeline.admin.history import _lang, _show, development_history
 from timeline.commands import DevelopmentNotFound
 from timeline.forms import (
     CancelForm,
@@ -35,16 +35,7 @@ from timeline.forms import (
     RescheduleForm,
     RetractForm,
 )
-from timeline.models import (
-    Actor,
-    Development,
-    Event,
-    Kind,
-    Stage,
-    Status,
-    Topic,
-    TopicStage,
-)
+from timeline.models import Development, Status
 
 CHANGE_PERMISSION = "timeline.change_development"
 
@@ -95,13 +86,6 @@ ACTIONS = {
 }
 
 
-def _lang() -> str:
-    return get_language() or settings.LANGUAGE_CODE
-
-
-# --- list filters -------------------------------------------------------------------------
-
-
 class YearFilter(admin.SimpleListFilter):
     """The year a development starts (its earliest possible day)."""
 
@@ -117,91 +101,6 @@ class YearFilter(admin.SimpleListFilter):
         if value and value.isdigit():
             return queryset.filter(date_lower__year=int(value))
         return queryset
-
-
-class ViaFilter(admin.SimpleListFilter):
-    title = _("via")
-    parameter_name = "via"
-
-    def lookups(self, request, model_admin):
-        return [(via, via) for via in events.VIA_CHOICES]
-
-    def queryset(self, request, queryset):
-        if self.value():
-            return queryset.filter(metadata__via=self.value())
-        return queryset
-
-
-# --- history ------------------------------------------------------------------------------
-
-ACTION_LABELS = {
-    "recorded": _("recorded"),
-    "corrected": _("corrected"),
-    "rescheduled": _("rescheduled"),
-    "confirmed": _("confirmed (took place)"),
-    "cancelled": _("cancelled"),
-    "retracted": _("retracted"),
-}
-# What the first row shows of a new development.
-RECORDED_FIELDS = ("title", "date", "status", "topics")
-
-
-@dataclass
-class HistoryRow:
-    """One event of the development's stream, in words for the history table."""
-
-    entry: selectors.HistoryEntry
-    label: str
-    changes: list[tuple[str, str, str]]  # (field, before, after), as plain text
-    note: str
-
-
-def _field_label(name: str) -> str:
-    return str(Development._meta.get_field(name).verbose_name)
-
-
-def _show(name: str, value: Any) -> str:
-    """A field's value as plain text; the template escapes it."""
-    if value in (None, "", []):
-        return "—"
-    if name == "date":
-        return f"{dates.display(value, _lang())} ({value})"
-    if name in ("kind", "status", "stage"):
-        choices = {"kind": Kind, "status": Status, "stage": Stage}[name]
-        return str(dict(choices.choices).get(value, value))
-    if name == "topics":
-        return ", ".join(value)
-    if name == "actors":
-        return "; ".join(
-            f"{a['actor']} ({a['role']})" if a.get("role") else a["actor"] for a in value
-        )
-    if name == "sources":
-        return "; ".join(
-            " — ".join(p for p in (s.get("publication"), s.get("title")) if p) for s in value
-        )
-    return Truncator(str(value)).chars(300)
-
-
-def development_history(development: Development) -> list[HistoryRow]:
-    """Every event of the development, silent fixes included: editors see all of it."""
-    rows = []
-    for entry in selectors.development_history(id=development.id, public=False):
-        if entry.action == "recorded":
-            recorded = events.payload(
-                Event.objects.get(stream_id=development.id, version=entry.version)
-            )
-            changes = [(_field_label(n), "", _show(n, recorded.get(n))) for n in RECORDED_FIELDS]
-        else:
-            changes = [
-                (_field_label(c.field), _show(c.field, c.before), _show(c.field, c.after))
-                for c in entry.changes
-            ]
-        label = gettext("fixed silently") if entry.silent else str(ACTION_LABELS[entry.action])
-        rows.append(HistoryRow(entry, label, changes, entry.note or entry.reason))
-    return rows
-
-
-# --- developments -------------------------------------------------------------------------
 
 
 @admin.register(Development)
@@ -505,106 +404,3 @@ def _row_group(formset, heading, add_text) -> dict[str, Any]:
         "heading": heading,
         "inline_data": json.dumps({"name": f"#{formset.prefix}", "options": options}),
     }
-
-
-# --- the event log ------------------------------------------------------------------------
-
-
-@admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
-    """The log, read-only for everyone: it is written only by `events.append`."""
-
-    list_display = ("position", "type", "stream_id", "version", "by", "via", "recorded_at")
-    list_filter = ("type", ViaFilter)
-    search_fields = ("stream_id",)
-    actions = None
-    fields = readonly_fields = (
-        "position",
-        "stream_link",
-        "version",
-        "type",
-        "schema_version",
-        "recorded_at",
-        "data_json",
-        "metadata_json",
-    )
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-    @admin.display(description=_("by"))
-    def by(self, obj: Event) -> str:
-        return obj.metadata.get("by", "")
-
-    @admin.display(description=_("via"))
-    def via(self, obj: Event) -> str:
-        return obj.metadata.get("via", "")
-
-    @admin.display(description=_("stream"))
-    def stream_link(self, obj: Event) -> str:
-        try:
-            url = reverse("admin:timeline_development_change", args=[obj.stream_id])
-        except NoReverseMatch:
-            return str(obj.stream_id)
-        return format_html('<a href="{}">{}</a>', url, obj.stream_id)
-
-    @admin.display(description=_("data"))
-    def data_json(self, obj: Event) -> str:
-        return _pretty(obj.data)
-
-    @admin.display(description=_("metadata"))
-    def metadata_json(self, obj: Event) -> str:
-        return _pretty(obj.metadata)
-
-
-def _pretty(value: Any) -> str:
-    return format_html(
-        '<pre class="kz-json">{}</pre>',
-        json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True),
-    )
-
-
-# --- reference data: topics and actors ----------------------------------------------------
-
-
-class TopicStageInline(admin.TabularInline):
-    model = TopicStage
-    extra = 0
-
-
-class SlugFixedAfterCreation:
-    """The log names topics and actors by slug: renaming one would orphan its history."""
-
-    def get_readonly_fields(self, request, obj=None):
-        fields = super().get_readonly_fields(request, obj)
-        return (*fields, "slug") if obj is not None else fields
-
-    def get_prepopulated_fields(self, request, obj=None):
-        return super().get_prepopulated_fields(request, obj) if obj is None else {}
-
-
-@admin.register(Topic)
-class TopicAdmin(SlugFixedAfterCreation, admin.ModelAdmin):
-    list_display = ("name_fr", "name_en", "slug", "position")
-    list_editable = ("position",)
-    search_fields = ("slug", "name_fr", "name_en")
-    prepopulated_fields = {"slug": ("name_en",)}
-    inlines = [TopicStageInline]
-
-
-@admin.register(Actor)
-class ActorAdmin(SlugFixedAfterCreation, admin.ModelAdmin):
-    list_display = ("name", "slug", "kind")
-    list_filter = ("kind",)
-    search_fields = ("slug", "name", "description_fr")
-    prepopulated_fields = {"slug": ("name",)}
-
-
-# The API tokens' admin lives in its own module; importing it registers it.
-from timeline import admin_tokens  # noqa: E402, F401

@@ -1,0 +1,40 @@
+"""The log, for replication: the events after a position, and where the log stands."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.core.exceptions import ValidationError
+
+from timeline.models import Event
+from timeline.selectors.timeline import _check_limit
+
+MAX_EVENTS_LIMIT = 1000
+MAX_POSITION = 2**63 - 1  # a bigint: anything larger is no position at all
+
+
+def events_after(*, position: int, limit: int = 100) -> list[Event]:
+    """Up to `limit` events after `position`, in log order (the stored, not upcast, data).
+
+    Appends are serialized (events.lock_log), so a reader that resumes after the last
+    position it saw never misses one.
+    """
+    if (
+        isinstance(position, bool)
+        or not isinstance(position, int)
+        or not (0 <= position <= MAX_POSITION)
+    ):
+        raise ValidationError({"after": "Must be a log position: a whole number, 0 or more."})
+    limit = _check_limit(limit, MAX_EVENTS_LIMIT)
+    return list(Event.objects.filter(position__gt=position).order_by("position")[:limit])
+
+
+def latest_position() -> int:
+    """The position of the last event in the log, 0 when it is empty."""
+    last = Event.objects.order_by("-position").values_list("position", flat=True).first()
+    return last or 0
+
+
+def latest_change() -> datetime.datetime | None:
+    """When the last event was recorded: the Last-Modified of anything read from the log."""
+    return Event.objects.order_by("-position").values_list("recorded_at", flat=True).first()

@@ -1,0 +1,298 @@
+"""The timeline page: a reader's filters, checked; the developments they match, a page at a
+time in date order (keyset pages); and those still to come."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from timeline import dates
+from timeline.models import (
+    Actor,
+    Development,
+    DevelopmentActor,
+    DevelopmentTopic,
+    Kind,
+    Status,
+    Topic,
+)
+
+MAX_LIMIT = 200
+QUERY_MAX = 200
+FILTER_TEXT_MAX = 100
+
+
+# --- filters ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TimelineFilters:
+    """What a reader asked for; build it with `timeline_filters`, which validates."""
+
+    topic: Topic | None = None
+    actor: Actor | None = None
+    kind: str = ""
+    status: str = ""
+    date_from: str = ""  # as the reader wrote it (EDTF or ISO)
+    date_to: str = ""
+    q: str = ""
+    lower: datetime.date | None = None  # developments that end on or after this day
+    upper: datetime.date | None = None  # … and start on or before this one
+
+    def as_params(self) -> dict[str, str]:
+        """The filters as query-string parameters, for links to the next page."""
+        params = {
+            "topic": self.topic.slug if self.topic else "",
+            "actor": self.actor.slug if self.actor else "",
+            "kind": self.kind,
+            "status": self.status,
+            "from": self.date_from,
+            "to": self.date_to,
+            "q": self.q,
+        }
+        return {k: v for k, v in params.items() if v}
+
+    @property
+    def key(self) -> str:
+        """A stable text for cache keys."""
+        return "&".join(f"{k}={v}" for k, v in sorted(self.as_params().items()))
+
+
+NO_FILTERS = TimelineFilters()
+
+
+def _filter_text(value: Any, field: str, max_length: int = FILTER_TEXT_MAX) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ValidationError({field: "Must be text."})
+    value = value.strip()
+    if len(value) > max_length:
+        raise ValidationError({field: f"At most {max_length} characters."})
+    # PostgreSQL refuses NUL in a string; other control characters are never meant.
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise ValidationError({field: "Control characters are not allowed."})
+    return value
+
+
+def _period_end(value: str, field: str) -> dates.EdtfDate:
+    """An EDTF date, or an ISO date-time whose day we keep."""
+    try:
+        return dates.parse(value)
+    except dates.InvalidDate as exc:
+        try:
+            day = datetime.datetime.fromisoformat(value).date()
+        except ValueError:
+            raise ValidationError({field: str(exc)}) from None
+        return dates.parse(day.isoformat())
+
+
+def timeline_filters(
+    *,
+    topic: Any = "",
+    actor: Any = "",
+    kind: Any = "",
+    status: Any = "",
+    date_from: Any = "",
+    date_to: Any = "",
+    q: Any = "",
+) -> TimelineFilters:
+    """Validate a reader's filters; every field at fault is named in one ValidationError."""
+    errors: dict[str, list[str]] = {}
+    values: dict[str, Any] = {}
+    raw = {
+        "topic": topic,
+        "actor": actor,
+        "kind": kind,
+        "status": status,
+        "from": date_from,
+        "to": date_to,
+        "q": q,
+    }
+    for name, value in raw.items():
+        try:
+            values[name] = _filter_text(value, name, QUERY_MAX if name == "q" else FILTER_TEXT_MAX)
+        except ValidationError as exc:
+            errors.setdefault(name, []).extend(exc.message_dict[name])
+            values[name] = ""
+
+    found: dict[str, Any] = {"topic": None, "actor": None}
+    if values["topic"]:
+        found["topic"] = Topic.objects.filter(slug=values["topic"]).first()
+        if found["topic"] is None:
+            errors.setdefault("topic", []).append(f"Unknown topic: {values['topic']}.")
+    if values["actor"]:
+        found["actor"] = Actor.objects.filter(slug=values["actor"]).first()
+        if found["actor"] is None:
+            errors.setdefault("actor", []).append(f"Unknown actor: {values['actor']}.")
+    for name, choices in (("kind", Kind), ("status", Status)):
+        if values[name] and values[name] not in choices.values:
+            allowed = ", ".join(choices.values)
+            errors.setdefault(name, []).append(
+                f"Unknown value {values[name]!r}; expected one of: {allowed}."
+            )
+
+    lower = upper = None
+    start = end = None
+    for name in ("from", "to"):
+        if values[name] and name not in errors:
+            try:
+                parsed = _period_end(values[name], name)
+            except ValidationError as exc:
+                errors.setdefault(name, []).extend(exc.message_dict[name])
+                continue
+            if name == "from":
+                start, lower = parsed, parsed.lower
+            else:
+                end, upper = parsed, parsed.upper
+    if start and end and start.lower > end.upper:
+        errors.setdefault("to", []).append(
+            f"The period ends ({values['to']}) before it starts ({values['from']})."
+        )
+    if errors:
+        raise ValidationError(errors)
+    return TimelineFilters(
+        topic=found["topic"],
+        actor=found["actor"],
+        kind=values["kind"],
+        status=values["status"],
+        date_from=values["from"],
+        date_to=values["to"],
+        q=values["q"],
+        lower=lower,
+        upper=upper,
+    )
+
+
+def _search(qs: QuerySet[Development], q: str) -> QuerySet[Development]:
+    if connection.vendor == "postgresql":
+        from django.contrib.postgres.search import SearchQuery, SearchVector
+
+        # The same expression as the GIN index of migration 0005, so the index serves it.
+        vector = SearchVector("search_text", config="french")
+        query = SearchQuery(q, config="french", search_type="websearch")
+        return qs.annotate(search=vector).filter(search=query)
+    for word in q.split():
+        qs = qs.filter(search_text__icontains=word)
+    return qs
+
+
+def developments_filtered(filters: TimelineFilters = NO_FILTERS) -> QuerySet[Development]:
+    """Developments matching the filters, unordered and without their links."""
+    qs = Development.objects.all()
+    if filters.topic:
+        qs = qs.filter(
+            Exists(DevelopmentTopic.objects.filter(development=OuterRef("pk"), topic=filters.topic))
+        )
+    if filters.actor:
+        qs = qs.filter(
+            Exists(DevelopmentActor.objects.filter(development=OuterRef("pk"), actor=filters.actor))
+        )
+    if filters.kind:
+        qs = qs.filter(kind=filters.kind)
+    if filters.status:
+        qs = qs.filter(status=filters.status)
+    if filters.lower:
+        qs = qs.filter(date_upper__gte=filters.lower)
+    if filters.upper:
+        qs = qs.filter(date_lower__lte=filters.upper)
+    if filters.q:
+        qs = _search(qs, filters.q)
+    return qs
+
+
+def with_links(qs: QuerySet[Development]) -> QuerySet[Development]:
+    """Prefetch the topics and the actors with their roles, in their order."""
+    return qs.prefetch_related(
+        "topics",
+        Prefetch(
+            "roles", queryset=DevelopmentActor.objects.select_related("actor").order_by("order")
+        ),
+    )
+
+
+# --- the timeline, page by page ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TimelinePage:
+    items: list[Development]
+    next_cursor: str | None
+
+
+_BAD_CURSOR = "This cursor is not one we gave out; start again without it."
+
+
+def _encode_cursor(direction: str, development: Development) -> str:
+    text = f"{direction}|{development.date_lower.isoformat()}|{development.id}"
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str, direction: str) -> tuple[datetime.date, uuid.UUID]:
+    try:
+        if not isinstance(cursor, str) or len(cursor) > 200:
+            raise ValueError
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        marker, day, id_ = text.split("|")
+        if marker != direction:
+            raise ValueError
+        return datetime.date.fromisoformat(day), uuid.UUID(id_)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise ValidationError({"cursor": _BAD_CURSOR}) from None
+
+
+def _check_limit(limit: Any, maximum: int) -> int:
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= maximum:
+        raise ValidationError({"limit": f"Must be a whole number from 1 to {maximum}."})
+    return limit
+
+
+def timeline_page(
+    *,
+    filters: TimelineFilters = NO_FILTERS,
+    cursor: str | None = None,
+    limit: int = 50,
+    newest_first: bool = False,
+) -> TimelinePage:
+    """One page of developments in (date_lower, id) order, after the cursor.
+
+    Keyset pagination on the unique pair (date_lower, id), which the index
+    development_date_id serves: page 10,000 costs what page 1 costs.
+    """
+    limit = _check_limit(limit, MAX_LIMIT)
+    direction = "d" if newest_first else "a"
+    qs = developments_filtered(filters)
+    if cursor:
+        day, id_ = _decode_cursor(cursor, direction)
+        if newest_first:
+            qs = qs.filter(date_lower__lte=day).filter(Q(date_lower__lt=day) | Q(id__lt=id_))
+        else:
+            qs = qs.filter(date_lower__gte=day).filter(Q(date_lower__gt=day) | Q(id__gt=id_))
+    order = ("-date_lower", "-id") if newest_first else ("date_lower", "id")
+    items = list(with_links(qs.order_by(*order))[: limit + 1])
+    next_cursor = None
+    if len(items) > limit:
+        items = items[:limit]
+        next_cursor = _encode_cursor(direction, items[-1])
+    return TimelinePage(items=items, next_cursor=next_cursor)
+
+
+def upcoming_list(
+    *,
+    filters: TimelineFilters = NO_FILTERS,
+    today: datetime.date | None = None,
+    limit: int = 10,
+) -> list[Development]:
+    """Scheduled developments that may still happen, soonest first."""
+    today = today or timezone.localdate()
+    qs = developments_filtered(filters).filter(status=Status.SCHEDULED, date_upper__gte=today)
+    return list(with_links(qs.order_by("date_lower", "id"))[:limit])
