@@ -211,8 +211,12 @@ class TopicOut(Schema):
 class StageOut(Schema):
     stage: str
     label: str
-    reached: bool
-    date: str | None = Field(description="When it was first reached (EDTF), if it was.")
+    reached: bool = Field(
+        description="True when a development took place at this stage, or at a later one."
+    )
+    date: str | None = Field(
+        description="When it was first reached (EDTF); null when no development records it."
+    )
     date_display: DateDisplay | None
     development: uuid.UUID | None
     count: int = Field(description="How many developments took place at this stage.")
@@ -361,7 +365,7 @@ def stage_out(progress: selectors.StageProgress) -> dict[str, Any]:
     return {
         "stage": progress.stage,
         "label": progress.label,
-        "reached": reached is not None,
+        "reached": reached is not None or progress.passed,
         "date": reached.date if reached else None,
         "date_display": date_display(reached.date) if reached else None,
         "development": reached.id if reached else None,

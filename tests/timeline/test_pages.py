@@ -501,11 +501,35 @@ def test_the_seeded_agreement_threads_show_their_stages_and_pages_their_quotes(c
         for stage, development in first_reached.items():
             assert str(labels[stage]) in reached
             assert display(development.date, "en") in reached
-        for stage in topic.stages.values_list("stage", flat=True):
-            if stage not in first_reached:
-                assert str(labels[stage]) in ahead
+        order = list(topic.stages.values_list("stage", flat=True))
+        furthest = max(order.index(stage) for stage in first_reached)
+        for stage in order[furthest + 1 :]:
+            assert str(labels[stage]) in ahead
+        for stage in order[:furthest]:
+            assert str(labels[stage]) in reached
 
     quoted = Development.objects.exclude(sources=[]).first()
     text = text_of(client.get(f"/developments/{quoted.id}/"))
     quote = re.sub(r"\s+", " ", quoted.sources[0]["quote"]).strip()
     assert quote[:60] in text
+
+
+def test_stages_before_the_furthest_reached_one_are_not_shown_as_ahead(client, world):
+    """A signature means the negotiation is behind us, even if no round was recorded."""
+    record(
+        title="Signature",
+        date="2015-12-21",
+        topics=["epca"],
+        stage="signature",
+        kind="agreement_stage",
+    )
+    page = english(client).get("/topics/epca/").content.decode()
+    reached, ahead = page.split("Stages ahead")
+    assert "negotiation round" in reached and "no development records it" in reached
+    assert "signature" in reached
+    assert "ratification" in ahead and "negotiation round" not in ahead
+    api = client.get("/api/v1/topics/epca").json()
+    assert [s["stage"] for s in api["stages_reached"]] == ["negotiation_round", "signature"]
+    assert api["stages_reached"][0]["reached"] is True
+    assert api["stages_reached"][0]["date"] is None
+    assert [s["stage"] for s in api["stages_ahead"]] == ["ratification", "entry_into_force"]

@@ -4,7 +4,7 @@ place or still ahead."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
@@ -40,6 +40,9 @@ class StageProgress:
     reached: Development | None  # the first development that took place at this stage
     count: int  # how many took place at this stage (negotiation rounds are many)
     scheduled: Development | None  # the next scheduled one, for a stage still ahead
+    # No development records it, but a later stage was reached, so it is behind us
+    # (the sources may not mention, say, the negotiation rounds before a signature).
+    passed: bool = False
 
 
 @dataclass(frozen=True)
@@ -49,11 +52,11 @@ class TopicThread:
 
     @property
     def reached(self) -> list[StageProgress]:
-        return [s for s in self.stages if s.reached]
+        return [s for s in self.stages if s.reached or s.passed]
 
     @property
     def ahead(self) -> list[StageProgress]:
-        return [s for s in self.stages if not s.reached]
+        return [s for s in self.stages if not (s.reached or s.passed)]
 
 
 def topic_get(*, slug: str) -> TopicThread:
@@ -90,4 +93,6 @@ def topic_get(*, slug: str) -> TopicThread:
         )
         for stage in listed + extra
     ]
+    furthest = max((i for i, s in enumerate(stages) if s.reached), default=-1)
+    stages = [replace(s, passed=not s.reached and i < furthest) for i, s in enumerate(stages)]
     return TopicThread(topic=topic, stages=stages)
