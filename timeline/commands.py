@@ -96,6 +96,15 @@ def _date(value: Any, field: str = "date") -> str:
         raise ValidationError({field: str(exc)}) from None
 
 
+def _refuse_unknown(
+    model: type[Topic] | type[Actor], slugs: list[str], field: str, noun: str
+) -> None:
+    known = set(model.objects.filter(slug__in=slugs).values_list("slug", flat=True))
+    unknown = [s for s in slugs if s not in known]
+    if unknown:
+        raise ValidationError({field: f"Unknown {noun}: {', '.join(unknown)}."})
+
+
 def _topics(value: Any) -> list[str]:
     if not isinstance(value, list | tuple) or not all(isinstance(s, str) for s in value):
         raise ValidationError({"topics": "Must be a list of topic slugs."})
@@ -104,10 +113,7 @@ def _topics(value: Any) -> list[str]:
         raise ValidationError({"topics": "Choose at least one topic."})
     if len(slugs) > MAX_TOPICS:
         raise ValidationError({"topics": f"At most {MAX_TOPICS} topics."})
-    known = set(Topic.objects.filter(slug__in=slugs).values_list("slug", flat=True))
-    unknown = [s for s in slugs if s not in known]
-    if unknown:
-        raise ValidationError({"topics": f"Unknown topic: {', '.join(unknown)}."})
+    _refuse_unknown(Topic, slugs, "topics", "topic")
     return slugs
 
 
@@ -131,10 +137,7 @@ def _actors(value: Any) -> list[dict[str, str]]:
     slugs = [a["actor"] for a in cleaned]
     if len(set(slugs)) != len(slugs):
         raise ValidationError({"actors": "An actor is listed twice."})
-    known = set(Actor.objects.filter(slug__in=slugs).values_list("slug", flat=True))
-    unknown = [s for s in slugs if s not in known]
-    if unknown:
-        raise ValidationError({"actors": f"Unknown actor: {', '.join(unknown)}."})
+    _refuse_unknown(Actor, slugs, "actors", "actor")
     return cleaned
 
 
@@ -232,6 +235,15 @@ def _fingerprint(command: str, arguments: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def _begin(command: str, arguments: dict[str, Any]) -> tuple[dict[str, Any], Development | None]:
+    """Who asks and how (with the request's fingerprint), and the development a retry with
+    the same idempotency key already produced, if this is one."""
+    fingerprint = _fingerprint(command, arguments)
+    origin = {k: arguments.get(k) for k in ("by", "via", "idempotency_key", "request_id")}
+    origin["fingerprint"] = fingerprint
+    return origin, _replayed(arguments.get("idempotency_key"), fingerprint)
+
+
 def _replayed(idempotency_key: str | None, fingerprint: str) -> Development | None:
     """The development a command with this key already produced: a retry is a no-op."""
     if not idempotency_key:
@@ -295,8 +307,8 @@ def development_record(
     request_id: str | None = None,
 ) -> Development:
     """Record a new development (status scheduled or took_place)."""
-    fingerprint = _fingerprint("development_record", locals())
-    if (replayed := _replayed(idempotency_key, fingerprint)) is not None:
+    origin, replayed = _begin("development_record", locals())
+    if replayed is not None:
         return replayed
     cleaned = clean_fields(fields, partial=False)
     status = fields.get("status") or Status.TOOK_PLACE
@@ -313,7 +325,7 @@ def development_record(
         via=via,
         request_id=request_id,
         idempotency_key=idempotency_key,
-        fingerprint=fingerprint,
+        fingerprint=origin["fingerprint"],
     )
     return Development.objects.get(pk=appended.event.stream_id)
 
@@ -331,8 +343,8 @@ def development_correct(
     request_id: str | None = None,
 ) -> Development:
     """Change fields: a public correction with a note, or a silent fix (a typo)."""
-    fingerprint = _fingerprint("development_correct", locals())
-    if (replayed := _replayed(idempotency_key, fingerprint)) is not None:
+    origin, replayed = _begin("development_correct", locals())
+    if replayed is not None:
         return replayed
     development = _current(id)
     _refuse_if_retracted(development)
@@ -349,13 +361,7 @@ def development_correct(
         expected_version,
         events.CORRECTED,
         {"changes": cleaned, "note": note, "silent": bool(silent)},
-        {
-            "by": by,
-            "via": via,
-            "idempotency_key": idempotency_key,
-            "request_id": request_id,
-            "fingerprint": fingerprint,
-        },
+        origin,
     )
 
 
@@ -371,8 +377,8 @@ def development_reschedule(
     request_id: str | None = None,
 ) -> Development:
     """Move a scheduled development to another date."""
-    fingerprint = _fingerprint("development_reschedule", locals())
-    if (replayed := _replayed(idempotency_key, fingerprint)) is not None:
+    origin, replayed = _begin("development_reschedule", locals())
+    if replayed is not None:
         return replayed
     development = _current(id)
     if development.status != Status.SCHEDULED:
@@ -389,13 +395,7 @@ def development_reschedule(
             "previous_date": development.date,
             "note": _note(note, "note", required=False),
         },
-        {
-            "by": by,
-            "via": via,
-            "idempotency_key": idempotency_key,
-            "request_id": request_id,
-            "fingerprint": fingerprint,
-        },
+        origin,
     )
 
 
@@ -411,8 +411,8 @@ def development_confirm(
     request_id: str | None = None,
 ) -> Development:
     """A scheduled development took place (on its date, or on a more precise one)."""
-    fingerprint = _fingerprint("development_confirm", locals())
-    if (replayed := _replayed(idempotency_key, fingerprint)) is not None:
+    origin, replayed = _begin("development_confirm", locals())
+    if replayed is not None:
         return replayed
     development = _current(id)
     if development.status != Status.SCHEDULED:
@@ -425,13 +425,7 @@ def development_confirm(
         expected_version,
         events.CONFIRMED,
         data,
-        {
-            "by": by,
-            "via": via,
-            "idempotency_key": idempotency_key,
-            "request_id": request_id,
-            "fingerprint": fingerprint,
-        },
+        origin,
     )
 
 
@@ -446,8 +440,8 @@ def development_cancel(
     request_id: str | None = None,
 ) -> Development:
     """A scheduled development will not take place."""
-    fingerprint = _fingerprint("development_cancel", locals())
-    if (replayed := _replayed(idempotency_key, fingerprint)) is not None:
+    origin, replayed = _begin("development_cancel", locals())
+    if replayed is not None:
         return replayed
     development = _current(id)
     if development.status != Status.SCHEDULED:
@@ -457,13 +451,7 @@ def development_cancel(
         expected_version,
         events.CANCELLED,
         {"reason": _note(reason, "reason", required=True)},
-        {
-            "by": by,
-            "via": via,
-            "idempotency_key": idempotency_key,
-            "request_id": request_id,
-            "fingerprint": fingerprint,
-        },
+        origin,
     )
 
 
@@ -478,8 +466,8 @@ def development_retract(
     request_id: str | None = None,
 ) -> Development:
     """Withdraw a development that should not have been published; its page stays, marked."""
-    fingerprint = _fingerprint("development_retract", locals())
-    if (replayed := _replayed(idempotency_key, fingerprint)) is not None:
+    origin, replayed = _begin("development_retract", locals())
+    if replayed is not None:
         return replayed
     development = _current(id)
     _refuse_if_retracted(development)
@@ -488,13 +476,7 @@ def development_retract(
         expected_version,
         events.RETRACTED,
         {"reason": _note(reason, "reason", required=True)},
-        {
-            "by": by,
-            "via": via,
-            "idempotency_key": idempotency_key,
-            "request_id": request_id,
-            "fingerprint": fingerprint,
-        },
+        origin,
     )
 
 
