@@ -174,49 +174,81 @@ def _search_text(state: State, actor_names: dict[str, str]) -> str:
 
 
 def save_states(states: Iterable[State]) -> None:
-    """Write states to the read models: upsert the rows, replace their links."""
+    """Write states to the read models: replace the rows and their links."""
     states = list(states)
     if not states:
         return
     topic_ids = dict(Topic.objects.values_list("slug", "id"))
-    actors = {a.slug: a for a in Actor.objects.only("id", "slug", "name")}
-    actor_names = {slug: a.name for slug, a in actors.items()}
-    rows = [
-        Development(
-            id=s["id"],
-            search_text=_search_text(s, actor_names),
-            **{f: s[f] for f in ROW_FIELDS},
-        )
-        for s in states
+    actors = dict(
+        (slug, (id_, name)) for slug, id_, name in Actor.objects.values_list("slug", "id", "name")
+    )
+    actor_names = {slug: name for slug, (_, name) in actors.items()}
+    ids = [s["id"] for s in states]
+    rows = [(s["id"], *(s[f] for f in ROW_FIELDS), _search_text(s, actor_names)) for s in states]
+    # Topics or actors deleted since the event was written are skipped, not invented.
+    topic_rows = [
+        (s["id"], topic_ids[slug]) for s in states for slug in s["topics"] if slug in topic_ids
     ]
+    role_rows = [
+        (s["id"], actors[a["actor"]][0], a["role"], i)
+        for s in states
+        for i, a in enumerate(s["actors"])
+        if a["actor"] in actors
+    ]
+    if connection.vendor == "postgresql":
+        _copy_rows(ids, rows, topic_rows, role_rows)
+    else:
+        _insert_rows(ids, rows, topic_rows, role_rows)
+
+
+_COLUMNS = ("id", *ROW_FIELDS, "search_text")
+
+
+def _copy_rows(ids: list, rows: list, topic_rows: list, role_rows: list) -> None:
+    """PostgreSQL: COPY is several times faster than multi-row INSERTs for a rebuild."""
+    with connection.cursor() as wrapper:
+        cursor = wrapper.cursor  # psycopg's own cursor, for COPY
+        for table, column in (
+            ("timeline_developmenttopic", "development_id"),
+            ("timeline_developmentactor", "development_id"),
+            ("timeline_development", "id"),
+        ):
+            cursor.execute(f"DELETE FROM {table} WHERE {column} = ANY(%s)", [ids])
+        sources = _COLUMNS.index("sources")
+        with cursor.copy(f"COPY timeline_development ({', '.join(_COLUMNS)}) FROM STDIN") as copy:
+            for row in rows:
+                row = list(row)
+                row[sources] = json.dumps(row[sources])
+                copy.write_row(row)
+        with cursor.copy(
+            "COPY timeline_developmenttopic (development_id, topic_id) FROM STDIN"
+        ) as copy:
+            for row in topic_rows:
+                copy.write_row(row)
+        with cursor.copy(
+            'COPY timeline_developmentactor (development_id, actor_id, role, "order") FROM STDIN'
+        ) as copy:
+            for row in role_rows:
+                copy.write_row(row)
+
+
+def _insert_rows(ids: list, rows: list, topic_rows: list, role_rows: list) -> None:
+    DevelopmentTopic.objects.filter(development_id__in=ids).delete()
+    DevelopmentActor.objects.filter(development_id__in=ids).delete()
     Development.objects.bulk_create(
-        rows,
+        [Development(**dict(zip(_COLUMNS, row, strict=True))) for row in rows],
         update_conflicts=True,
         unique_fields=["id"],
         update_fields=[*ROW_FIELDS, "search_text"],
         batch_size=500,
     )
-    ids = [s["id"] for s in states]
-    DevelopmentTopic.objects.filter(development_id__in=ids).delete()
-    DevelopmentActor.objects.filter(development_id__in=ids).delete()
-    # Topics or actors deleted since the event was written are skipped, not invented.
     DevelopmentTopic.objects.bulk_create(
-        [
-            DevelopmentTopic(development_id=s["id"], topic_id=topic_ids[slug])
-            for s in states
-            for slug in s["topics"]
-            if slug in topic_ids
-        ],
-        batch_size=1000,
+        [DevelopmentTopic(development_id=d, topic_id=t) for d, t in topic_rows], batch_size=1000
     )
     DevelopmentActor.objects.bulk_create(
         [
-            DevelopmentActor(
-                development_id=s["id"], actor_id=actors[a["actor"]].id, role=a["role"], order=i
-            )
-            for s in states
-            for i, a in enumerate(s["actors"])
-            if a["actor"] in actors
+            DevelopmentActor(development_id=d, actor_id=a, role=r, order=o)
+            for d, a, r, o in role_rows
         ],
         batch_size=1000,
     )

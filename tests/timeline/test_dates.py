@@ -4,6 +4,7 @@ import datetime
 
 import pytest
 
+from timeline import dates
 from timeline.dates import EdtfDate, InvalidDate, bounds, display, is_valid, parse
 
 D = datetime.date
@@ -343,3 +344,28 @@ def test_it_prints_nothing_when_rejecting(capsys):
 @pytest.mark.parametrize("edtf", [row[0] for row in BOUNDS + SEASONS] + [" 2015 "])
 def test_is_valid_is_true_for_what_parse_accepts(edtf):
     assert is_valid(edtf) is True
+
+
+def _samples() -> list[str]:
+    """Every form the fast reader accepts, across leap and common years, plus near-misses."""
+    points = []
+    for year in (1900, 2023, 2024, 2100):
+        points += [f"{year}", f"{year}~", f"{year}?", f"{year}%"]
+        for month in (1, 2, 12, 13, 21, 22, 23, 24, 25):
+            points += [f"{year}-{month:02d}", f"{year}-{month:02d}~"]
+            for day in (1, 28, 29, 30, 31, 32):
+                points.append(f"{year}-{month:02d}-{day:02d}")
+    ranges = [f"{a}/{b}" for a in points[::13] for b in points[::29]]
+    return points + ranges + ["1899", "2101", "2025-1", "2025-01-1", "2025/..", "2025//2026"]
+
+
+@pytest.mark.parametrize("text", _samples())
+def test_the_fast_reader_agrees_with_the_edtf_grammar(text):
+    """The regular-expression reader must answer exactly as the edtf package would."""
+    fast = dates._fast_read(text)
+    try:
+        grammar = dates._read_grammar(text)
+    except dates.InvalidDate:
+        assert fast is None
+    else:
+        assert fast is None or fast == grammar
