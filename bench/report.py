@@ -10,22 +10,22 @@ from bench.harness import Stat, missing_row, row
 # What profiles showed limits a figure; quoted in the note of a goal not met.
 CAUSES = {
     "rebuild": (
-        "profile: per event, timeline.dates.parse (edtf's pyparsing grammar, ~10 ms per "
-        "distinct date; its LRU cache holds 16,384 and a million events carry ~60,000) and "
-        "the ORM upsert per batch (bulk_create with update_conflicts, links deleted and "
-        "re-inserted, the French GIN index updated row by row); reset() deletes the read "
-        "models through the ORM collector instead of TRUNCATE"
+        "profile at 100,000 events: a third of the command is the read-model checksum it "
+        "prints at the end (json.dumps of every row); of the replay, two thirds wait on "
+        "PostgreSQL (COPY into tables whose French GIN index is updated row by row, the "
+        "DELETEs before each batch) and the rest builds Event model instances and decodes "
+        "their JSON through the ORM"
     ),
     "append": (
-        "profile: ~24 queries per record (topic and actor checks, lock, version, max "
-        "position, insert, checkpoint read twice, the event read back, read-model load, "
-        "all topics and all actors loaded, upsert, links deleted and re-inserted, a "
-        "savepoint) against 3 for the limit, plus edtf parsing of new dates (~10 ms each)"
+        "profile: ~23 statements per record (topic and actor checks, lock, version, max "
+        "position, insert, checkpoint, the event read back, read-model load, all topics and "
+        "all actors loaded, DELETE ×3 and COPY ×3 for one row and its links, a savepoint "
+        "and the checkpoint update, the development read back) against 3 for the limit"
     ),
     "api": (
-        "profile: per request, JSON validation and serialisation of 50 items through "
-        "pydantic, date display (edtf parse on a cold cache), the links' prefetch queries "
-        "and selectors.latest_change(); the SQL alone is the limit"
+        "profile: per request, pydantic validation and serialisation of 50 items, date "
+        "display, the links' prefetch queries and selectors.latest_change(); the SQL alone "
+        "is the limit; p99 also carries the shared machine's noise"
     ),
     "feeds": (
         "the 304 path still runs the log-stamp queries (latest position and change) and a "
@@ -98,12 +98,6 @@ def rebuild_rows(f: dict | None, small: dict | None, failure: str) -> list[dict]
         )
     if f.get("matches_setup") is False:
         facts.append("WARNING: the rebuilt read models differ from the bench's set-up")
-    if small and small.get("patched") and small["patched"].get("rate"):
-        facts.append(
-            f"tried: bench/proposals/{small['patched']['patch']}.py at "
-            f"{small['events']:,} events gives {small['patched']['rate']:,.0f} ev/s "
-            f"against {small['rate']['median']:,.0f} without it"
-        )
     note = "; ".join(facts)
     met_abs = rate.median >= 20_000
     met_rel = rate.median >= 0.3 * scan.median

@@ -197,7 +197,7 @@ class Bench:
             if not last:
                 args.append("--keep-read-models")
             if index == 0:
-                args += ["--check-setup", "--try-patch", "dates_fastpath"]
+                args.append("--check-setup")
             out = self.attempt("rebuild", self.child, "main", "w2_rebuild", *args)
             if out:
                 fig["rebuild"] = out["figures"]

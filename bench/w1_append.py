@@ -76,7 +76,8 @@ def peer_env() -> dict[str, str]:
 def _peer_writer(payloads: list[dict[str, Any]]):
     from bench.es_peer import Developments
 
-    app = Developments(env=peer_env())
+    # prepare_baselines created the tables; writers creating them at once would race.
+    app = Developments(env={**peer_env(), "CREATE_TABLE": "no"})
 
     def write(fields: dict[str, Any]) -> None:
         app.record(fields)

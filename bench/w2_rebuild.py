@@ -108,9 +108,6 @@ def main() -> None:
         action="store_true",
         help="compare the bench's read models with what a rebuild makes",
     )
-    parser.add_argument(
-        "--try-patch", default="", help="one more run with this bench/proposals module installed"
-    )
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
     from tqdm import tqdm
@@ -132,12 +129,9 @@ def main() -> None:
         for _ in range(args.runs):
             scans.append(scan_once(env, total))
         spent = sum(s["seconds"] for s in scans)
-        cap = max(3.0, (args.budget - spent) / (args.runs + bool(args.try_patch)))
+        cap = max(3.0, (args.budget - spent) / args.runs)
         for _ in range(args.runs):
             rebuilds.append(rebuild_once(env, total, cap, bar))
-        patched = None
-        if args.try_patch:
-            patched = rebuild_once({**env, "BENCH_PATCHES": args.try_patch}, total, cap, bar)
     if args.keep_read_models and not rebuilds[-1]["finished"]:
         restore(url)
     elif args.keep_read_models:
@@ -156,10 +150,6 @@ def main() -> None:
         "cap_seconds": cap,
         "checksums_agree": len(checksums) <= 1,
         "matches_setup": (expected[:16] in checksums) if expected and checksums else None,
-        "patched_matches_setup": (patched["checksum"] == expected[:16])
-        if expected and patched and patched["finished"]
-        else None,
-        "patched": {"patch": args.try_patch, **patched} if patched else None,
     }
     harness.write_output(args.out, [], figures)
 
