@@ -264,7 +264,8 @@ def checkpoint() -> int:
 
 
 def _set_checkpoint(position: int) -> None:
-    ProjectionState.objects.update_or_create(name=NAME, defaults={"position": position})
+    if not ProjectionState.objects.filter(name=NAME).update(position=position):
+        ProjectionState.objects.create(name=NAME, position=position)
 
 
 def _apply(batch: list[Event]) -> None:
@@ -284,6 +285,9 @@ def apply_inline(event: Event) -> None:
     log lock). Normally that is this one event; after an interrupted rebuild it is the
     whole remainder, so an editor never sees a stale or missing development."""
     position = checkpoint()
+    if position == event.position - 1:  # the usual case: just this event
+        _apply([event])
+        return
     while position < event.position:
         batch = _next_batch(position, BATCH_SIZE)
         _apply(batch)
