@@ -64,10 +64,10 @@ def _cached(
 
 def _log_stamp() -> tuple[list[object], datetime.datetime | None]:
     """Cache-key parts that change with every appended event (and with the database)."""
-    changed = selectors.latest_change()
+    position, changed = selectors.log_head()
     stamp = [
         settings.DATABASES["default"]["NAME"],
-        selectors.latest_position(),
+        position,
         changed.timestamp() if changed else 0,
     ]
     return stamp, changed

@@ -224,12 +224,13 @@ def events(request: HttpRequest, after: int = 0, limit: int = 100):
     """The raw log after a position, to replicate it: resume from `last_position` and no
     event is ever missed (appends are serialized). `limit` goes from 1 to 1000."""
     items = selectors.events_after(position=after, limit=limit)
+    latest_position, latest_change = selectors.log_head()
     body = {
         "items": [event_out(e) for e in items],
         "last_position": items[-1].position if items else after,
-        "latest_position": selectors.latest_position(),
+        "latest_position": latest_position,
     }
-    return _read(request, _dump(EventsOut, body), last_modified=selectors.latest_change())
+    return _read(request, _dump(EventsOut, body), last_modified=latest_change)
 
 
 # --- writes -----------------------------------------------------------------------------

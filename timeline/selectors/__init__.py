@@ -31,6 +31,7 @@ from timeline.selectors.log import (
     events_after,
     latest_change,
     latest_position,
+    log_head,
 )
 from timeline.selectors.shape import Bucket, Mark, TimelineShape, cache_key, timeline_shape
 from timeline.selectors.timeline import (
@@ -84,6 +85,7 @@ __all__ = [
     "events_after",
     "latest_change",
     "latest_position",
+    "log_head",
     # shape
     "Bucket",
     "Mark",

@@ -29,6 +29,12 @@ def events_after(*, position: int, limit: int = 100) -> list[Event]:
     return list(Event.objects.filter(position__gt=position).order_by("position")[:limit])
 
 
+def log_head() -> tuple[int, datetime.datetime | None]:
+    """The last event's position and time in one query: (0, None) for an empty log."""
+    head = Event.objects.order_by("-position").values_list("position", "recorded_at").first()
+    return head or (0, None)
+
+
 def latest_position() -> int:
     """The position of the last event in the log, 0 when it is empty."""
     last = Event.objects.order_by("-position").values_list("position", flat=True).first()
