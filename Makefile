@@ -29,10 +29,11 @@ install: $(VENV)/.installed ## Create the virtualenv and install the project
 
 install-dev: $(VENV)/.installed-dev ## ... with the test tools
 
-run: install messages ## Embedded default: SQLite + filesystem broker under var/, seed, worker+beat, web on :8000
+# run uses the committed locale/*/LC_MESSAGES/django.mo: it needs no GNU gettext.
+run: install ## Embedded default: SQLite + filesystem broker under var/, seed, worker+beat, web on :8000
 	./scripts/run.sh
 
-system-deps: ## Debian packages the tests use (docker-compose to validate the compose file, gettext)
+system-deps: ## Debian packages the tests use (docker-compose for the compose file, gettext for test_i18n)
 	@missing=""; \
 	command -v docker-compose >/dev/null || missing="$$missing docker-compose"; \
 	command -v msgfmt >/dev/null || missing="$$missing gettext"; \
@@ -49,14 +50,19 @@ browser-deps: ## Debian's Chromium for the browser tests (Playwright drives it; 
 		$$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y -qq chromium >/dev/null; \
 	fi
 
-messages: install ## Compile the translations (locale/*.po → .mo)
-	@if [ -d locale ]; then $(MANAGE) compilemessages --verbosity 0 --ignore '.venv'; fi
+# For translators (needs GNU gettext): the .po files take the code's new strings, then the
+# .mo files are compiled from them. Commit both: tests/test_translations_compiled.py fails
+# when a .mo says something its .po does not.
+messages: install ## Update locale/*/django.po from the code and compile the .mo files (GNU gettext)
+	@command -v msgfmt >/dev/null || { echo "make messages needs GNU gettext: apt-get install gettext" >&2; exit 1; }
+	$(MANAGE) makemessages --all --no-obsolete --ignore .venv --ignore var --ignore tests --ignore bench
+	$(MANAGE) compilemessages --verbosity 0 --ignore .venv
 
-test: install-dev system-deps browser-deps messages ## The whole suite against PostgreSQL and Redis (without the slow runs)
+test: install-dev system-deps browser-deps ## The whole suite against PostgreSQL and Redis (without the slow runs)
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
 		$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
 
-chaos: install-dev system-deps browser-deps messages ## The slow fault, fuzz and load runs (tests marked slow; see README)
+chaos: install-dev system-deps browser-deps ## The slow fault, fuzz and load runs (tests marked slow; see README)
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
 		$(PY) -m pytest -m slow -v $(PYTEST_ARGS)
 
@@ -78,9 +84,10 @@ bench-quick: $(VENV)/.installed-bench ## The same workloads at a tenth of the si
 	@$(BENCH_WRK)
 	$(PY) -m bench.run --quick
 
-lint: install-dev ## ruff
+lint: install-dev ## ruff, then mypy (with the django-stubs plugin)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy kztrack timeline feeds
 
 fmt: install-dev ## Format the code
 	$(VENV)/bin/ruff format .

@@ -85,7 +85,7 @@ class Bench:
         """Run one workload; a failure becomes a note, not a crash of the whole bench."""
         try:
             return fn(*args)
-        except Exception as error:  # noqa: BLE001 - reported in the results instead
+        except Exception as error:  # reported in the results instead
             detail = str(error).strip().splitlines()[-1:] or [type(error).__name__]
             self.figures.setdefault("failures", {})[what] = detail[0][:300]
             print(f"  ! {what} failed: {detail[0][:300]}", file=sys.stderr, flush=True)

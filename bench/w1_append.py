@@ -41,7 +41,7 @@ def _command_writer(payloads: list[dict[str, Any]]):
 def _limit_writer(payloads: list[dict[str, Any]]):
     import psycopg
 
-    from timeline.events import APPEND_LOCK_KEY
+    from timeline.db import APPEND_LOCK_KEY
 
     conn = psycopg.connect(os.environ["DATABASE_URL"])
     metadata = json.dumps({"by": "bench", "via": "api"})

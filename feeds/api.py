@@ -10,11 +10,10 @@ from django.utils.translation import gettext as _
 from ninja import Router
 from ninja.responses import Status
 
-from feeds import subscriptions
+from feeds import subscriptions, tasks
 from feeds.models import Digest
 from feeds.schemas import DigestDetailOut, DigestOut, SubscriptionIn, SubscriptionOut
-from timeline.api_errors import error_body
-from timeline.schemas import ErrorOut
+from timeline.api_errors import ErrorOut, error_body
 
 router = Router(tags=["digests and subscriptions"])
 
@@ -43,7 +42,7 @@ def subscription_create(request: HttpRequest, payload: SubscriptionIn):
     """Sends a confirmation link to the address; nothing else is sent before it is followed.
     The answer is the same whether or not the address was already subscribed."""
     try:
-        subscriptions.subscription_request(
+        tasks.subscription_request_and_confirm(
             email=payload.email,
             language=payload.language,
             topics=payload.topics,

@@ -124,7 +124,7 @@ def delivery_send(*, delivery_id: int) -> Outcome:
             message_id=message_id,
         )
         message.send()
-    except Exception as error:  # noqa: BLE001 - every failure is recorded on the row
+    except Exception as error:  # every failure is recorded on the row
         return _failed(delivery, now, error)
     _finish(
         delivery_id,

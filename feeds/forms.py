@@ -23,9 +23,9 @@ class PreferencesForm(forms.Form):
 
     def __init__(self, *args, lang: str = "fr", **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["topics"].choices = [
-            (topic.slug, topic.name(lang)) for topic in selectors.feed_topics()
-        ]
+        topics = self.fields["topics"]
+        assert isinstance(topics, forms.MultipleChoiceField)
+        topics.choices = [(topic.slug, topic.name(lang)) for topic in selectors.feed_topics()]
 
     def clean(self):
         data = super().clean()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -26,6 +27,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from feeds import emails
 from feeds.emails import Recipient
 from feeds.models import Delivery, Language, Subscriber
 from timeline import selectors
@@ -208,9 +210,19 @@ def _check_rate(email: str, client: str) -> None:
 # --- commands ---------------------------------------------------------------------------
 
 
-def subscription_request(*, email: Any, language: Any, topics: Any, client: str) -> str:
-    """Ask for a subscription: send a confirmation link, whatever the address's state.
-    Returns the address as it will be written to.
+@dataclass(frozen=True)
+class Requested:
+    """A subscription asked for: who is to get the confirmation link, and what it carries."""
+
+    email: str
+    subscriber_id: int
+    language: str
+    topics: list[str] | None
+
+
+def subscription_request(*, email: Any, language: Any, topics: Any, client: str) -> Requested:
+    """Ask for a subscription; the caller sends the confirmation link whatever the
+    address's state (tasks.subscription_request_and_confirm does both).
 
     The answer is the same for a new, pending or confirmed address, so the form tells no
     one who subscribes. A new address is stored unconfirmed; an existing one keeps its
@@ -239,17 +251,11 @@ def subscription_request(*, email: Any, language: Any, topics: Any, client: str)
                     subscriber.topics.set(selectors.feed_topics(slugs=topics))
         except IntegrityError:  # the same address, at the same moment
             subscriber = Subscriber.objects.get(email__iexact=email)
-    from feeds import tasks  # tasks call into this module
-
-    subscriber_id = subscriber.id
-    transaction.on_commit(lambda: tasks.send_confirmation.delay(subscriber_id, language, topics))
-    return email
+    return Requested(email=email, subscriber_id=subscriber.id, language=language, topics=topics)
 
 
 def confirmation_send(*, subscriber_id: int, language: str, topics: list[str] | None) -> None:
     """Send the confirmation link (from a task). An erased subscriber gets nothing."""
-    from feeds import emails
-
     subscriber = Subscriber.objects.filter(id=subscriber_id).first()
     if subscriber is None:
         return

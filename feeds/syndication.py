@@ -23,7 +23,6 @@ from feedgen.feed import FeedGenerator
 
 from feeds.models import Digest
 from timeline import dates, selectors
-from timeline.models import Status
 
 CACHE_SECONDS = 3600  # also bounds how long a renamed topic shows its old name
 FEED_LENGTH = 50
@@ -35,7 +34,7 @@ ATOM = "application/atom+xml; charset=utf-8"
 ICS = "text/calendar; charset=utf-8"
 
 # Domain wording, French like the content (the feeds declare language fr).
-_PREFIX = {Status.RETRACTED: "[Retiré] ", Status.CANCELLED: "[Annulé] "}
+_PREFIX = {selectors.Status.RETRACTED: "[Retiré] ", selectors.Status.CANCELLED: "[Annulé] "}
 
 
 @dataclass(frozen=True)
@@ -99,7 +98,7 @@ def _serialise(fg: FeedGenerator, fmt: str, updated: datetime.datetime | None) -
     return fg.atom_str(pretty=True) if fmt == "atom" else fg.rss_str(pretty=True)
 
 
-def _development_html(development) -> str:
+def _development_html(development, news: selectors.News | None) -> str:
     parts = [
         format_html(
             "<p><strong>{}</strong>{}</p>",
@@ -107,8 +106,8 @@ def _development_html(development) -> str:
             format_html(" — {}", development.place) if development.place else "",
         )
     ]
-    if development.status in (Status.RETRACTED, Status.CANCELLED):
-        label = "Retiré" if development.status == Status.RETRACTED else "Annulé"
+    if development.status in (selectors.Status.RETRACTED, selectors.Status.CANCELLED):
+        label = "Retiré" if development.status == selectors.Status.RETRACTED else "Annulé"
         parts.append(
             format_html("<p><strong>{} :</strong> {}</p>", label, development.status_reason)
         )
@@ -119,6 +118,16 @@ def _development_html(development) -> str:
             format_html(
                 "<p>Sources : {}</p>",
                 format_html_join(" ; ", "{}", ((_source_text(s),) for s in development.sources)),
+            )
+        )
+    if news is not None and news.action != "recorded":
+        # What the last change was, so a reader whose feed reader shows the entry again
+        # sees why; the label comes from the event-type registry.
+        parts.append(
+            format_html(
+                "<p>Dernière modification : {}{}</p>",
+                news.label("fr"),
+                format_html(" — {}", news.note) if news.note else "",
             )
         )
     if development.corrections:
@@ -136,20 +145,20 @@ def _source_text(source: dict) -> str:
 
 def _development_summary(development) -> str:
     summary = f"{dates.display(development.date)} — {development.summary}".strip(" —")
-    if development.status == Status.RETRACTED:
+    if development.status == selectors.Status.RETRACTED:
         summary = f"Retiré : {development.status_reason} {summary}"
-    elif development.status == Status.CANCELLED:
+    elif development.status == selectors.Status.CANCELLED:
         summary = f"Annulé : {development.status_reason} {summary}"
     return summary
 
 
-def _add_development(fg: FeedGenerator, development) -> None:
+def _add_development(fg: FeedGenerator, development, news: selectors.News | None) -> None:
     fe = fg.add_entry(order="append")
     fe.id(f"urn:uuid:{development.id}")
-    fe.title(_PREFIX.get(development.status, "") + development.title)
+    fe.title(_PREFIX.get(selectors.Status(development.status), "") + development.title)
     fe.link(href=_url(f"/developments/{development.id}/"), rel="alternate")
     fe.summary(_development_summary(development))
-    fe.content(_development_html(development), type="html")
+    fe.content(_development_html(development, news), type="html")
     fe.published(development.first_recorded_at)
     fe.updated(development.updated_at)
     for topic in development.topics.all():
@@ -174,8 +183,9 @@ def timeline_feed(*, fmt: str, topic=None) -> Document:
     def build() -> bytes:
         developments = selectors.feed_developments(topic=topic, limit=FEED_LENGTH)
         fg = _feed(path=path, fmt=fmt, title=title, description=description, home=home)
+        news = selectors.last_news(ids=[d.id for d in developments])
         for development in developments:
-            _add_development(fg, development)
+            _add_development(fg, development, news.get(development.id))
         updated = max((d.updated_at for d in developments), default=None)
         return _serialise(fg, fmt, updated)
 
@@ -215,9 +225,9 @@ def digests_feed(*, fmt: str) -> Document:
 
 
 def _calendar_status(development) -> str:
-    if development.status in (Status.CANCELLED, Status.RETRACTED):
+    if development.status in (selectors.Status.CANCELLED, selectors.Status.RETRACTED):
         return "CANCELLED"
-    if development.status == Status.TOOK_PLACE:
+    if development.status == selectors.Status.TOOK_PLACE:
         return "CONFIRMED"
     parsed = dates.parse(development.date)
     vague = parsed.approximate or parsed.uncertain or parsed.precision not in ("day", "interval")
@@ -244,7 +254,9 @@ def upcoming_calendar() -> Document:
         for development in selectors.calendar_developments(since=since):
             event = icalendar.Event()
             event.add("uid", f"{development.id}@{settings.SITE_DOMAIN}")
-            event.add("summary", _PREFIX.get(development.status, "") + development.title)
+            event.add(
+                "summary", _PREFIX.get(selectors.Status(development.status), "") + development.title
+            )
             event.add("dtstart", development.date_lower)
             event.add("dtend", development.date_upper + datetime.timedelta(days=1))
             event.add("dtstamp", development.updated_at)

@@ -1,16 +1,22 @@
 """Thin Celery tasks: each loads by id and calls a service in digests, deliveries or
 subscriptions. acks_late and reject_on_worker_lost are on (settings), and every task is
-safe to run twice: the services claim their work before doing it."""
+safe to run twice: the services claim their work before doing it.
+
+The services never enqueue: the two functions at the end do, with
+`transaction.on_commit`, so a worker never looks for a row that is not committed yet.
+"""
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from celery import shared_task
 from celery.signals import worker_ready
+from django.db import transaction
 from django.utils import timezone
 
-from feeds import deliveries, digests, subscriptions
+from feeds import deliveries, digests, subscriptions, weeks
 from feeds.models import Delivery
 
 logger = logging.getLogger(__name__)
@@ -19,7 +25,7 @@ logger = logging.getLogger(__name__)
 @shared_task
 def publish_last_weeks_digest() -> int | None:
     """Beat, Mondays at 07:00 in Brussels: make sure last ISO week's issue exists."""
-    published = digests.digest_publish(week=digests.previous_week(timezone.now()))
+    published = digest_publish_and_fan_out(week=weeks.previous_week(timezone.now()))
     return published.digest.number if published.digest else None
 
 
@@ -75,3 +81,30 @@ def send_confirmation(subscriber_id: int, language: str, topics: list[str] | Non
 def _resume_on_start(sender=None, **kwargs) -> None:
     # A worker that starts after a crash picks up what the dead one left half done.
     resume_deliveries.apply_async(kwargs={"follow": True})
+
+
+# --- services that enqueue ---------------------------------------------------------------
+
+
+def digest_publish_and_fan_out(*, week: str) -> digests.Published:
+    """Publish the week's issue (see digests.digest_publish) and, when this call created it,
+    start sending it once the transaction commits."""
+    published = digests.digest_publish(week=week)
+    if published.created and published.digest is not None:
+        digest_id = published.digest.id
+        transaction.on_commit(lambda: send_digest.delay(digest_id))
+    return published
+
+
+def subscription_request_and_confirm(*, email: Any, language: Any, topics: Any, client: str) -> str:
+    """Ask for a subscription (see subscriptions.subscription_request) and send the
+    confirmation link once the transaction commits. Returns the address."""
+    requested = subscriptions.subscription_request(
+        email=email, language=language, topics=topics, client=client
+    )
+    transaction.on_commit(
+        lambda: send_confirmation.delay(
+            requested.subscriber_id, requested.language, requested.topics
+        )
+    )
+    return requested.email

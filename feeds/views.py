@@ -6,20 +6,15 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date
-from django.utils.translation import get_language
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
-from feeds import subscriptions, syndication
+from feeds import subscriptions, syndication, tasks
 from feeds.forms import PreferencesForm, SubscribeForm
 from feeds.models import Digest
-from timeline import selectors
+from timeline import dates, selectors
 
 ARCHIVE_PAGE = 50
-
-
-def _lang() -> str:
-    return "en" if (get_language() or "fr").startswith("en") else "fr"
 
 
 # --- the archive ------------------------------------------------------------------------
@@ -58,12 +53,12 @@ def _add_errors(form, error: ValidationError) -> None:
 
 @require_http_methods(["GET", "POST"])
 def subscribe(request: HttpRequest) -> HttpResponse:
-    lang = _lang()
+    lang = dates.current_language()
     form = SubscribeForm(request.POST or None, lang=lang, initial={"language": lang})
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
-            email = subscriptions.subscription_request(
+            email = tasks.subscription_request_and_confirm(
                 email=form.cleaned_data["email"],
                 language=form.cleaned_data["language"],
                 topics=form.chosen_topics(),
@@ -121,7 +116,7 @@ def preferences(request: HttpRequest, token: str) -> HttpResponse:
         "scope": "all" if slugs is None else "some",
         "topics": slugs or [],
     }
-    form = PreferencesForm(request.POST or None, lang=_lang(), initial=initial)
+    form = PreferencesForm(request.POST or None, lang=dates.current_language(), initial=initial)
     saved = False
     if request.method == "POST" and form.is_valid():
         try:
@@ -169,11 +164,14 @@ def _serve(request: HttpRequest, document: syndication.Document, content_type: s
     response.headers["ETag"] = document.etag
     response.headers["Last-Modified"] = http_date(document.last_modified.timestamp())
     patch_cache_control(response, public=True, max_age=300)
-    return get_conditional_response(
-        request,
-        etag=document.etag,
-        last_modified=int(document.last_modified.timestamp()),
-        response=response,
+    return (
+        get_conditional_response(
+            request,
+            etag=document.etag,
+            last_modified=int(document.last_modified.timestamp()),
+            response=response,
+        )
+        or response
     )
 
 

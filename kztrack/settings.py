@@ -87,7 +87,7 @@ if not SECRET_KEY:
             "SECRET_KEY must be set in the environment when KZTRACK_ENV=production"
         )
     # A development-only key: production sets SECRET_KEY (see README).
-    SECRET_KEY = "insecure-development-key-set-SECRET_KEY-in-production"  # noqa: S105
+    SECRET_KEY = "insecure-development-key-set-SECRET_KEY-in-production"
 
 SITE_URL = env_url("SITE_URL", "http://127.0.0.1:8000", {"http", "https"}).rstrip("/")
 SITE_DOMAIN = urlparse(SITE_URL).hostname or "localhost"
@@ -195,6 +195,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
         "store_processed": False,
+        # The exchange bindings; kombu's default is ./control, wherever the process starts.
+        "control_folder": str(_broker_dir / "control"),
     }
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 export DEBUG="${DEBUG:-true}"
-mkdir -p var/mail var/broker/queue var/broker/processed
+mkdir -p var/mail var/broker/queue var/broker/processed var/broker/control
 
 "$PY" manage.py migrate --noinput --verbosity 0
 "$PY" manage.py loadseed

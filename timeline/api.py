@@ -22,15 +22,15 @@ from django.utils.http import http_date
 from ninja import Header, Query, Router
 from pydantic import BaseModel
 
-from timeline import commands, selectors
-from timeline.api_errors import error_body
+from timeline import commands, dates, selectors
+from timeline.api_errors import ErrorOut, error_body
 from timeline.auth import BearerToken
-from timeline.events import ConcurrencyConflict, find_by_idempotency_key
+from timeline.exceptions import ConcurrencyConflict
+from timeline.log import find_by_idempotency_key
 from timeline.schemas import (
     DevelopmentIn,
     DevelopmentOut,
     DevelopmentPatch,
-    ErrorOut,
     EventsOut,
     HistoryEntryOut,
     TimelineJSQuery,
@@ -101,8 +101,11 @@ def _read(
     """A 200, or a 304 when the client's If-None-Match / If-Modified-Since still holds."""
     response = _json(content, etag=etag, last_modified=last_modified)
     stamp = int(last_modified.timestamp()) if last_modified else None
-    return get_conditional_response(
-        request, etag=response["ETag"], last_modified=stamp, response=response
+    return (
+        get_conditional_response(
+            request, etag=response["ETag"], last_modified=stamp, response=response
+        )
+        or response
     )
 
 
@@ -197,7 +200,7 @@ def development_history(request: HttpRequest, id: uuid.UUID):
     """The public history: recorded, corrections with their notes, reschedulings,
     confirmation, cancellation or retraction with its reason. Silent fixes are left out."""
     entries = selectors.development_history(id=id)
-    content = _dump(HistoryEntryOut, [history_out(e) for e in entries])
+    content = _dump(HistoryEntryOut, [history_out(e, dates.current_language()) for e in entries])
     return _read(request, content, last_modified=entries[-1].recorded_at if entries else None)
 
 

@@ -1,7 +1,8 @@
 """Every API error as `{"detail": ..., "errors": [{"field": ..., "message": ...}]}`.
 
 `install(api)` registers the handlers on the one NinjaAPI (kztrack/api.py), so the feeds'
-endpoints answer in the same shape.
+endpoints answer in the same shape. A neutral module: it knows the timeline's exceptions,
+not its commands, so feeds/ may use it.
 """
 
 from __future__ import annotations
@@ -11,18 +12,30 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import NinjaAPI
+from ninja import Field, NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
-from timeline.commands import DevelopmentNotFound
-from timeline.events import ConcurrencyConflict
-from timeline.selectors import TopicNotFound
+from timeline.exceptions import ConcurrencyConflict, DevelopmentNotFound, TopicNotFound
 
 # Where ninja says an input came from, and the names our handlers give their schema
 # parameters: neither is a field the client knows about.
 _SOURCES = {"body", "query", "path", "header", "cookie", "form", "file"}
 _PARAMETERS = {"payload", "params"}
+
+
+class FieldError(Schema):
+    field: str | None = Field(
+        None,
+        description="The input at fault (a field, a query "
+        "parameter or a header); null when it is the request as a whole.",
+    )
+    message: str
+
+
+class ErrorOut(Schema):
+    detail: str
+    errors: list[FieldError] = []
 
 
 def error_body(detail: str, errors: Sequence[tuple[str | None, str]] = ()) -> dict[str, Any]:
@@ -96,11 +109,17 @@ def install(api: NinjaAPI) -> None:
     def on_conflict(request: HttpRequest, exc: ConcurrencyConflict) -> HttpResponse:
         return respond(request, 409, error_body(str(exc)))
 
-    api.add_exception_handler(NinjaValidationError, on_ninja_validation)
-    api.add_exception_handler(DjangoValidationError, on_django_validation)
-    api.add_exception_handler(AuthenticationError, on_authentication)
-    api.add_exception_handler(HttpError, on_http_error)
-    api.add_exception_handler(Http404, on_not_found)
-    api.add_exception_handler(DevelopmentNotFound, on_development_not_found)
-    api.add_exception_handler(TopicNotFound, on_topic_not_found)
-    api.add_exception_handler(ConcurrencyConflict, on_conflict)
+    # django-ninja types a handler's exception as "the class or an instance"; ours take
+    # the instance ninja passes, so the checker is told the handlers are the same shape.
+    handlers: list[tuple[type[Exception], Any]] = [
+        (NinjaValidationError, on_ninja_validation),
+        (DjangoValidationError, on_django_validation),
+        (AuthenticationError, on_authentication),
+        (HttpError, on_http_error),
+        (Http404, on_not_found),
+        (DevelopmentNotFound, on_development_not_found),
+        (TopicNotFound, on_topic_not_found),
+        (ConcurrencyConflict, on_conflict),
+    ]
+    for exception, handler in handlers:
+        api.add_exception_handler(exception, handler)

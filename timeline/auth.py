@@ -11,7 +11,7 @@ import hashlib
 import hmac
 import secrets
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja.errors import AuthenticationError
@@ -38,7 +38,7 @@ def token_prepare(token: ApiToken) -> str:
     return raw
 
 
-def token_create(*, user: AbstractBaseUser, name: str) -> tuple[ApiToken, str]:
+def token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
     """A new token for `user`; the plain secret is returned once and never stored."""
     token = ApiToken(user=user, name=name)
     raw = token_prepare(token)

@@ -28,7 +28,8 @@ from django.db import DatabaseError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from timeline import events, projections
+from timeline import events, log, projections
+from timeline.db import lock_log
 from timeline.models import Actor, Event, Topic, TopicStage
 
 FORMAT = "kztrack-events"
@@ -193,10 +194,10 @@ def _field(obj: dict[str, Any], name: str, type_: type, number: int) -> Any:
 
 def _insert_event(obj: dict[str, Any], number: int) -> None:
     type_ = _field(obj, "type", str, number)
-    if type_ not in events.SCHEMA_VERSIONS:
+    if type_ not in events.REGISTRY:
         raise BackupRefused(f"Line {number}: unknown event type {type_!r}.")
     schema_version = _field(obj, "schema_version", int, number)
-    if not 1 <= schema_version <= events.SCHEMA_VERSIONS[type_]:
+    if not 1 <= schema_version <= events.get(type_).schema_version:
         raise BackupRefused(f"Line {number}: {type_} has no schema version {schema_version}.")
     try:
         stream_id = uuid.UUID(_field(obj, "stream_id", str, number))
@@ -206,7 +207,7 @@ def _insert_event(obj: dict[str, Any], number: int) -> None:
     if recorded_at.tzinfo is None:
         raise BackupRefused(f"Line {number}: `recorded_at` has no time zone.")
     try:
-        events.insert(
+        log.restore(
             position=_field(obj, "position", int, number),
             stream_id=stream_id,
             version=_field(obj, "version", int, number),
@@ -216,7 +217,7 @@ def _insert_event(obj: dict[str, Any], number: int) -> None:
             metadata=_field(obj, "metadata", dict, number),
             recorded_at=recorded_at,
         )
-    except ValueError as exc:  # a gap in positions
+    except ValueError as exc:  # a gap in positions, an unknown schema
         raise BackupRefused(f"Line {number}: {exc}.") from None
     except DatabaseError as exc:  # a repeated stream version or idempotency key
         raise BackupRefused(f"Line {number}: the database refused the event ({exc}).") from None
@@ -284,7 +285,7 @@ def log_import(*, source: IO[bytes], progress: Progress | None = None) -> Backup
     lines = count = last = 0
     trailer_seen = False
     with transaction.atomic():
-        events.lock_log()
+        lock_log()
         existing = Event.objects.count()
         if existing:
             raise BackupRefused(

@@ -1,8 +1,9 @@
 """The commands editors, the API and the seed loader give: one validation path for all.
 
 Each command validates its input, checks the version the caller saw, and appends exactly
-one event. Bad input raises django.core.exceptions.ValidationError with a message per
-field; a stale version raises events.ConcurrencyConflict. Either way nothing is appended.
+one event through `timeline.log.append`. Bad input raises
+django.core.exceptions.ValidationError with a message per field; a stale version raises
+timeline.exceptions.ConcurrencyConflict. Either way nothing is appended.
 """
 
 from __future__ import annotations
@@ -10,12 +11,15 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
+from django.db import models
 
-from timeline import dates, events
+from timeline import dates, events, log, projections
+from timeline.exceptions import DevelopmentNotFound
 from timeline.models import Actor, Development, Kind, Stage, Status, Topic
 
 TITLE_MAX = 200
@@ -31,24 +35,7 @@ MAX_ACTORS = 30
 MAX_SOURCES = 10
 
 # The fields a correction may change. Status moves only through its own commands.
-CORRECTABLE = (
-    "title",
-    "summary",
-    "kind",
-    "date",
-    "date_note",
-    "place",
-    "stage",
-    "topics",
-    "actors",
-    "sources",
-)
-
-
-class DevelopmentNotFound(Exception):
-    def __init__(self, id: Any):
-        super().__init__(f"No development with id {id}.")
-        self.id = id
+CORRECTABLE = events.DEVELOPMENT_FIELDS
 
 
 # --- validation -------------------------------------------------------------------------
@@ -78,7 +65,9 @@ def _text(value: Any, field: str, *, max_length: int, required: bool, multiline:
     return value.replace("\r\n", "\n")
 
 
-def _choice(value: Any, field: str, choices: type, *, blank: bool = False) -> str:
+def _choice(
+    value: Any, field: str, choices: type[models.TextChoices], *, blank: bool = False
+) -> str:
     if blank and value in (None, ""):
         return ""
     if value not in choices.values:
@@ -175,7 +164,7 @@ def _sources(value: Any) -> list[dict[str, str]]:
     return cleaned
 
 
-FIELD_CLEANERS = {
+FIELD_CLEANERS: dict[str, Callable[[Any], Any]] = {
     "title": lambda v: _text(v, "title", max_length=TITLE_MAX, required=True, multiline=False),
     "summary": lambda v: _text(
         v, "summary", max_length=SUMMARY_MAX, required=False, multiline=True
@@ -193,6 +182,9 @@ FIELD_CLEANERS = {
 }
 
 
+assert tuple(FIELD_CLEANERS) == events.DEVELOPMENT_FIELDS, "a development field has no cleaner"
+
+
 def clean_fields(raw: dict[str, Any], *, partial: bool) -> dict[str, Any]:
     """Validate development fields; every field at fault is named in one ValidationError."""
     unknown = sorted(set(raw) - set(FIELD_CLEANERS) - {"status"})
@@ -204,10 +196,10 @@ def clean_fields(raw: dict[str, Any], *, partial: bool) -> dict[str, Any]:
         if name not in raw:
             if partial:
                 continue
-            if name in ("title", "kind", "date", "topics"):
+            if name in events.REQUIRED_FIELDS:
                 errors[name] = ["This field is required."]
                 continue
-            raw_value: Any = [] if name in ("topics", "actors", "sources") else ""
+            raw_value: Any = [] if name in events.LIST_FIELDS else ""
         else:
             raw_value = raw[name]
         try:
@@ -248,14 +240,12 @@ def _replayed(idempotency_key: str | None, fingerprint: str) -> Development | No
     """The development a command with this key already produced: a retry is a no-op."""
     if not idempotency_key:
         return None
-    if len(idempotency_key) > events.IDEMPOTENCY_KEY_MAX:
-        raise ValidationError(
-            {"idempotency_key": f"At most {events.IDEMPOTENCY_KEY_MAX} characters."}
-        )
-    event = events.find_by_idempotency_key(idempotency_key)
+    if len(idempotency_key) > log.IDEMPOTENCY_KEY_MAX:
+        raise ValidationError({"idempotency_key": f"At most {log.IDEMPOTENCY_KEY_MAX} characters."})
+    event = log.find_by_idempotency_key(idempotency_key)
     if event is None:
         return None
-    events.check_replay(event, fingerprint)
+    log.check_replay(event, fingerprint)
     return Development.objects.filter(pk=event.stream_id).first()
 
 
@@ -280,7 +270,7 @@ def _append(
     data: dict[str, Any],
     ctx: dict[str, Any],
 ) -> Development:
-    events.append(
+    log.append(
         stream_id=development_id,
         expected_version=expected_version,
         type=type_,
@@ -316,7 +306,7 @@ def development_record(
         raise ValidationError({"status": "A new development is either scheduled or took place."})
     cleaned["status"] = str(status)
     stream_id = id or uuid.uuid4()
-    appended = events.append(
+    appended = log.append(
         stream_id=stream_id,
         expected_version=0,
         type=events.RECORDED,
@@ -482,6 +472,4 @@ def development_retract(
 
 def _state_of(development: Development) -> dict[str, Any]:
     """The development's fields in the shape commands and events use."""
-    from timeline.projections import load_states
-
-    return load_states([development.id])[development.id]
+    return projections.load_states([development.id])[development.id]

@@ -10,6 +10,7 @@ import functools
 import re
 from dataclasses import dataclass
 
+from django.utils.translation import get_language
 from edtf import (
     Date,
     DateAndTime,
@@ -150,6 +151,11 @@ def is_valid(text: str) -> bool:
     return True
 
 
+def current_language() -> str:
+    """'en' when the request (or the activated translation) is English, else 'fr'."""
+    return "en" if (get_language() or "fr").startswith("en") else "fr"
+
+
 def display(text_or_date: str | EdtfDate, lang: str = "fr") -> str:
     """The date for readers, e.g. '16–20 mai 2023'; lang 'fr' or 'en', anything else is French."""
     text = text_or_date.text if isinstance(text_or_date, EdtfDate) else text_or_date
@@ -157,7 +163,8 @@ def display(text_or_date: str | EdtfDate, lang: str = "fr") -> str:
     _, points = _read(text)
     if len(points) == 1:
         return _qualified(points[0], words)
-    return _range(*points, words)
+    start, end = points
+    return _range(start, end, words)
 
 
 def _read(text: str) -> tuple[str, tuple[_Point, ...]]:
@@ -403,5 +410,5 @@ def _read_cached(text: str) -> tuple[str, tuple[_Point, ...]]:
     return _read_uncached(text)
 
 
-def _read(text: str) -> tuple[str, tuple[_Point, ...]]:  # noqa: F811 - the cached version
+def _read(text: str) -> tuple[str, tuple[_Point, ...]]:  # type: ignore[no-redef]
     return _read_cached(text) if isinstance(text, str) else _read_uncached(text)

@@ -1,4 +1,7 @@
-"""SQL that makes the event log append-only in the database itself, not only in the ORM."""
+"""SQL that makes the event log append-only in the database itself, not only in the ORM,
+and the lock that serializes writers to it."""
+
+from django.db import connection
 
 TABLE = "timeline_event"
 
@@ -38,26 +41,42 @@ SQLITE_UNINSTALL = [
 ]
 
 
-def _run(connection, statements: list[str]) -> None:
+def _run(conn, statements: list[str]) -> None:
     # No parameters: the PL/pgSQL `%` placeholders must reach the server untouched.
-    with connection.cursor() as cursor:
+    with conn.cursor() as cursor:
         for statement in statements:
             cursor.execute(statement)
 
 
-def install(connection) -> None:
+def install(conn) -> None:
     """Create the triggers for the connection's database."""
-    if connection.vendor == "postgresql":
-        _run(connection, [POSTGRES_INSTALL])
-    elif connection.vendor == "sqlite":
-        _run(connection, SQLITE_INSTALL)
+    if conn.vendor == "postgresql":
+        _run(conn, [POSTGRES_INSTALL])
+    elif conn.vendor == "sqlite":
+        _run(conn, SQLITE_INSTALL)
     else:
         raise NotImplementedError("the event log needs PostgreSQL or SQLite")
 
 
-def uninstall(connection) -> None:
+def uninstall(conn) -> None:
     """Drop the triggers."""
+    if conn.vendor == "postgresql":
+        _run(conn, [POSTGRES_UNINSTALL])
+    elif conn.vendor == "sqlite":
+        _run(conn, SQLITE_UNINSTALL)
+
+
+# Any 64-bit number that no other code in this database uses for an advisory lock.
+APPEND_LOCK_KEY = 0x6B7A_7472_6163_6B  # "kztrack"
+
+
+def lock_log() -> None:
+    """Serialize writers to the log (and the projections) until the end of the transaction.
+
+    Positions are assigned under this lock, so they become visible in commit order and a
+    reader polling `position > N` never misses one committed later with a smaller number.
+    SQLite needs nothing: its IMMEDIATE transactions already admit one writer at a time.
+    """
     if connection.vendor == "postgresql":
-        _run(connection, [POSTGRES_UNINSTALL])
-    elif connection.vendor == "sqlite":
-        _run(connection, SQLITE_UNINSTALL)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [APPEND_LOCK_KEY])

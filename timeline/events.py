@@ -1,80 +1,178 @@
-"""Event types, their schema versions and upcasters, and the one function that appends.
+"""The registry of event types: everything about a type of event, declared once.
 
-Nothing else inserts into the log and nothing updates it: the database refuses UPDATE,
-DELETE and TRUNCATE on `timeline_event` (see timeline/db.py).
+Each entry holds the type's name, the schema version new events are written with, the
+upcasters that bring older payloads up to it (on read: the log is never rewritten), the
+pure projection handler that turns a development's state and the event into the next
+state, and how readers are told about it (an action name, a label in French and English,
+whether it is news for the weekly digest, and its public note). History pages, the API,
+the feeds and the digest read their descriptions from here; `timeline.log` refuses to
+append a type that is not registered, and a test fails when an entry lacks a part.
+
+Handlers are pure: they take the state as a plain dict (None before the first event), the
+event (for its stream id and time) and its payload in the current schema, and return the
+next state. They touch no database, so the inline projection and the full rebuild give
+the same result.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
-from django.core.exceptions import ValidationError
-from django.db import connection, transaction
-from django.db.models import Max
-from django.utils import timezone
+from timeline import dates
+from timeline.models import Status
 
-from timeline.models import Event
+# A development's fields, as commands take them, events carry them and states hold them.
+# Status is not among them: it moves only through its own commands.
+DEVELOPMENT_FIELDS = (
+    "title",
+    "summary",
+    "kind",
+    "date",
+    "date_note",
+    "place",
+    "stage",
+    "topics",
+    "actors",
+    "sources",
+)
+LIST_FIELDS = ("topics", "actors", "sources")
+REQUIRED_FIELDS = ("title", "kind", "date", "topics")
 
-RECORDED = "DevelopmentRecorded"
-CORRECTED = "DevelopmentCorrected"
-RESCHEDULED = "DevelopmentRescheduled"
-CONFIRMED = "DevelopmentConfirmed"
-CANCELLED = "DevelopmentCancelled"
-RETRACTED = "DevelopmentRetracted"
-
-# The schema version new events are written with, per type.
-SCHEMA_VERSIONS: dict[str, int] = {
-    RECORDED: 2,
-    CORRECTED: 1,
-    RESCHEDULED: 1,
-    CONFIRMED: 1,
-    CANCELLED: 1,
-    RETRACTED: 1,
-}
-
-IDEMPOTENCY_KEY_MAX = 200
-VIA_CHOICES = ("admin", "api", "seed", "system", "import")
-
-# Any 64-bit number that no other code in this database uses for an advisory lock.
-APPEND_LOCK_KEY = 0x6B7A_7472_6163_6B  # "kztrack"
+State = dict[str, Any]
+Payload = dict[str, Any]
+Upcaster = Callable[[Payload], Payload]
 
 
-class ConcurrencyConflict(Exception):
-    """The stream moved on since the caller read it: their change would overwrite another."""
+class EventLike(Protocol):
+    """What a handler may read of an event besides its payload."""
 
-    def __init__(self, *, stream_id: uuid.UUID, expected: int, actual: int, last: Event | None):
-        self.stream_id = stream_id
-        self.expected = expected
-        self.actual = actual
-        self.last = last
-        who = ""
-        if last is not None:
-            by = last.metadata.get("by") or "someone"
-            when = timezone.localtime(last.recorded_at).strftime("%Y-%m-%d %H:%M")
-            who = f" by {by} at {when}"
-        super().__init__(
-            f"This development was changed{who} (now version {actual}) since you opened "
-            f"version {expected}. Reload it and apply your change again."
-        )
+    stream_id: uuid.UUID
+    recorded_at: Any
+
+
+Handler = Callable[[State | None, EventLike, Payload], State]
+
+
+def _always(data: Payload) -> bool:
+    return True
 
 
 @dataclass(frozen=True)
-class Appended:
-    """What `append` did: the event, and whether it is new or a replay of an idempotency key."""
+class EventType:
+    """One type of event. `upcasters[n]` turns a payload of schema version n into n + 1."""
 
-    event: Event
-    created: bool
+    name: str
+    schema_version: int
+    handler: Handler
+    action: str  # the API's and the templates' name for it: "corrected"
+    labels: Mapping[str, str]  # what readers are told, per language: {"fr": "Corrigé", ...}
+    upcasters: Mapping[int, Upcaster] = field(default_factory=dict)
+    is_news: Callable[[Payload], bool] = _always  # False: left out of the digest and feeds
+    is_public: Callable[[Payload], bool] = _always  # False: left out of the public history
+    note_field: str = ""  # the payload's public text: "note" (a correction), "reason", or none
+    news_rank: int = 0  # when a week holds several, the digest tells the highest
+
+    def note(self, data: Payload) -> str:
+        """The public note or reason the event carries ("" when none)."""
+        return str(data.get(self.note_field, "")) if self.note_field else ""
+
+    def label(self, lang: str) -> str:
+        return self.labels.get(lang[:2]) or self.labels["fr"]
+
+    def upcast(self, schema_version: int, data: Payload) -> Payload:
+        """The payload in the current schema."""
+        while schema_version < self.schema_version:
+            data = self.upcasters[schema_version](data)
+            schema_version += 1
+        return data
+
+    def problems(self) -> list[str]:
+        """What this entry lacks; empty when it is complete."""
+        found = []
+        if not self.name or not self.action:
+            found.append("a name and an action")
+        if self.schema_version < 1:
+            found.append("a schema version ≥ 1")
+        missing = [v for v in range(1, self.schema_version) if v not in self.upcasters]
+        if missing:
+            found.append(f"upcasters from schema versions {missing}")
+        if not callable(self.handler):
+            found.append("a projection handler")
+        if not all(self.labels.get(lang) for lang in ("fr", "en")):
+            found.append("a label in French and in English")
+        return found
 
 
-# Upcasters turn an old payload into the next schema version, on read; the log is never
-# rewritten. Keyed by (type, from_version).
-Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
+REGISTRY: dict[str, EventType] = {}
 
 
-def _recorded_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
+def register(entry: EventType) -> EventType:
+    """Add a type to the registry; an incomplete or duplicate entry fails at import."""
+    problems = entry.problems()
+    if problems:
+        raise TypeError(f"event type {entry.name!r} lacks {', '.join(problems)}")
+    if entry.name in REGISTRY:
+        raise TypeError(f"event type {entry.name!r} is registered twice")
+    if any(e.action == entry.action for e in REGISTRY.values()):
+        raise TypeError(f"action {entry.action!r} already names another event type")
+    REGISTRY[entry.name] = entry
+    return entry
+
+
+def event_type(name: str, **description: Any) -> Callable[[Handler], Handler]:
+    """Declare an event type on its projection handler:
+
+    @event_type("DevelopmentCancelled", schema_version=1, action="cancelled", ...)
+    def cancelled(state, event, data): ...
+    """
+
+    def decorate(handler: Handler) -> Handler:
+        register(EventType(name=name, handler=handler, **description))
+        return handler
+
+    return decorate
+
+
+def get(name: str) -> EventType:
+    """The registered type with this name; LookupError names it when there is none."""
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise LookupError(f"unknown event type {name!r}") from None
+
+
+def by_action(action: str) -> EventType:
+    return next(e for e in REGISTRY.values() if e.action == action)
+
+
+def payload(event: Any) -> Payload:
+    """An event's data in the current schema of its type."""
+    return get(event.type).upcast(event.schema_version, event.data)
+
+
+def evolve(state: State | None, event: Any) -> State:
+    """The state after `event`, by its type's handler, with the stream's bookkeeping."""
+    new = get(event.type).handler(state, event, payload(event))
+    new["version"] = event.version
+    new["updated_at"] = event.recorded_at
+    new["last_position"] = event.position
+    return new
+
+
+# --- the development's event types ------------------------------------------------------
+
+
+def _with_date(state: State, text: str) -> None:
+    parsed = dates.parse(text)
+    state["date"] = parsed.text
+    state["date_lower"] = parsed.lower
+    state["date_upper"] = parsed.upper
+
+
+def _recorded_v1_to_v2(data: Payload) -> Payload:
     """v1 had one `topic`, actors as bare slugs and one `source`; v2 has lists of each."""
     new = {k: v for k, v in data.items() if k not in {"topic", "source"}}
     new["topics"] = [data["topic"]] if data.get("topic") else []
@@ -87,149 +185,126 @@ def _recorded_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
     return new
 
 
-UPCASTERS: dict[tuple[str, int], Upcaster] = {
-    (RECORDED, 1): _recorded_v1_to_v2,
-}
+@event_type(
+    "DevelopmentRecorded",
+    schema_version=2,
+    upcasters={1: _recorded_v1_to_v2},
+    action="recorded",
+    labels={"fr": "Enregistré", "en": "Recorded"},
+    news_rank=3,
+)
+def recorded(state: State | None, event: EventLike, data: Payload) -> State:
+    new: State = {
+        "id": event.stream_id,
+        "title": data["title"],
+        "summary": data.get("summary", ""),
+        "kind": data["kind"],
+        "date_note": data.get("date_note", ""),
+        "status": data.get("status", Status.TOOK_PLACE),
+        "place": data.get("place", ""),
+        "stage": data.get("stage", ""),
+        "topics": list(data.get("topics", [])),
+        "actors": [dict(a) for a in data.get("actors", [])],
+        "sources": [dict(s) for s in data.get("sources", [])],
+        "corrections": 0,
+        "reschedulings": 0,
+        "status_reason": "",
+        "first_recorded_at": event.recorded_at,
+    }
+    _with_date(new, data["date"])
+    return new
 
 
-def upcast(type_: str, schema_version: int, data: dict[str, Any]) -> dict[str, Any]:
-    """The payload of an event of `type_` at `schema_version`, in the current schema."""
-    target = SCHEMA_VERSIONS[type_]
-    version = schema_version
-    while version < target:
-        data = UPCASTERS[(type_, version)](data)
-        version += 1
-    return data
+def _not_silent(data: Payload) -> bool:
+    return not data.get("silent")
 
 
-def payload(event: Event) -> dict[str, Any]:
-    """The event's data in the current schema."""
-    return upcast(event.type, event.schema_version, event.data)
+@event_type(
+    "DevelopmentCorrected",
+    schema_version=1,
+    action="corrected",
+    labels={"fr": "Corrigé", "en": "Corrected"},
+    is_news=_not_silent,
+    is_public=_not_silent,
+    note_field="note",
+)
+def corrected(state: State | None, event: EventLike, data: Payload) -> State:
+    assert state is not None
+    for name, value in data["changes"].items():
+        if name == "date":
+            _with_date(state, value)
+        else:
+            state[name] = value
+    if not data.get("silent"):
+        state["corrections"] += 1
+    return state
 
 
-def lock_log() -> None:
-    """Serialize writers to the log until the end of the current transaction.
-
-    Positions are assigned under this lock, so they become visible in commit order and a
-    reader polling `position > N` never misses one committed later with a smaller number.
-    SQLite needs nothing: its IMMEDIATE transactions already admit one writer at a time.
-    """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [APPEND_LOCK_KEY])
-
-
-def find_by_idempotency_key(key: str) -> Event | None:
-    """The event first appended with this idempotency key, if any."""
-    return Event.objects.filter(idempotency_key=key).first()
+@event_type(
+    "DevelopmentRescheduled",
+    schema_version=1,
+    action="rescheduled",
+    labels={"fr": "Reprogrammé", "en": "Rescheduled"},
+    note_field="note",
+    news_rank=2,
+)
+def rescheduled(state: State | None, event: EventLike, data: Payload) -> State:
+    assert state is not None
+    _with_date(state, data["date"])
+    state["reschedulings"] += 1
+    return state
 
 
-def check_replay(previous: Event, fingerprint: str | None) -> None:
-    """A key reused for a different request is refused, not silently answered with the first
-    result (an editor who resubmits an old form with new values must not lose them)."""
-    stored = previous.metadata.get("fingerprint")
-    if stored and fingerprint and stored != fingerprint:
-        raise ValidationError(
-            {
-                "idempotency_key": "This idempotency key was already used for a different "
-                "request; reload and submit your change again."
-            }
-        )
+@event_type(
+    "DevelopmentConfirmed",
+    schema_version=1,
+    action="confirmed",
+    labels={"fr": "Confirmé : a eu lieu", "en": "Confirmed: it took place"},
+    note_field="note",
+    news_rank=1,
+)
+def confirmed(state: State | None, event: EventLike, data: Payload) -> State:
+    assert state is not None
+    state["status"] = Status.TOOK_PLACE
+    if data.get("date"):
+        _with_date(state, data["date"])
+    return state
 
 
-def stream_version(stream_id: uuid.UUID) -> int:
-    """The version of the stream's last event, 0 for a new stream."""
-    result = Event.objects.filter(stream_id=stream_id).aggregate(v=Max("version"))["v"]
-    return result or 0
+@event_type(
+    "DevelopmentCancelled",
+    schema_version=1,
+    action="cancelled",
+    labels={"fr": "Annulé", "en": "Cancelled"},
+    note_field="reason",
+    news_rank=4,
+)
+def cancelled(state: State | None, event: EventLike, data: Payload) -> State:
+    assert state is not None
+    state["status"] = Status.CANCELLED
+    state["status_reason"] = data["reason"]
+    return state
 
 
-def append(
-    *,
-    stream_id: uuid.UUID,
-    expected_version: int,
-    type: str,
-    data: dict[str, Any],
-    by: str,
-    via: str,
-    request_id: str | None = None,
-    idempotency_key: str | None = None,
-    fingerprint: str | None = None,
-) -> Appended:
-    """Append one event to a stream and project it, in one transaction.
-
-    1. Take the log lock (positions in commit order).
-    2. A known idempotency key returns the event it first produced, appending nothing.
-    3. A stream whose version is not `expected_version` raises ConcurrencyConflict.
-    4. Insert at the next gap-free position, then apply the projections inline.
-    """
-    if type not in SCHEMA_VERSIONS:
-        raise ValueError(f"unknown event type {type!r}")
-    if via not in VIA_CHOICES:
-        raise ValueError(f"unknown origin {via!r}")
-    if idempotency_key is not None and not 0 < len(idempotency_key) <= IDEMPOTENCY_KEY_MAX:
-        raise ValueError(f"an idempotency key has 1 to {IDEMPOTENCY_KEY_MAX} characters")
-    metadata: dict[str, Any] = {"by": by, "via": via}
-    if request_id:
-        metadata["request_id"] = request_id
-    if idempotency_key:
-        metadata["idempotency_key"] = idempotency_key
-        if fingerprint:
-            metadata["fingerprint"] = fingerprint
-
-    with transaction.atomic():
-        lock_log()
-        if idempotency_key:
-            previous = find_by_idempotency_key(idempotency_key)
-            if previous is not None:
-                check_replay(previous, fingerprint)
-                return Appended(event=previous, created=False)
-        actual = stream_version(stream_id)
-        if actual != expected_version:
-            last = Event.objects.filter(stream_id=stream_id).order_by("-version").first()
-            raise ConcurrencyConflict(
-                stream_id=stream_id, expected=expected_version, actual=actual, last=last
-            )
-        event = insert(
-            stream_id=stream_id,
-            version=actual + 1,
-            type=type,
-            schema_version=SCHEMA_VERSIONS[type],
-            data=data,
-            metadata=metadata,
-            recorded_at=timezone.now(),
-        )
-        from timeline import projections  # projections import this module
-
-        projections.apply_inline(event)
-    return Appended(event=event, created=True)
+@event_type(
+    "DevelopmentRetracted",
+    schema_version=1,
+    action="retracted",
+    labels={"fr": "Retiré", "en": "Retracted"},
+    note_field="reason",
+    news_rank=5,
+)
+def retracted(state: State | None, event: EventLike, data: Payload) -> State:
+    assert state is not None
+    state["status"] = Status.RETRACTED
+    state["status_reason"] = data["reason"]
+    return state
 
 
-def insert(
-    *,
-    stream_id: uuid.UUID,
-    version: int,
-    type: str,
-    schema_version: int,
-    data: dict[str, Any],
-    metadata: dict[str, Any],
-    recorded_at: Any,
-    position: int | None = None,
-) -> Event:
-    """Insert one row at the next position. Callers hold the log lock: `append` and the
-    backup's `import_events`, which keeps the original positions."""
-    last = Event.objects.aggregate(p=Max("position"))["p"] or 0
-    if position is None:
-        position = last + 1
-    elif position != last + 1:
-        raise ValueError(f"position {position} would leave a gap after {last}")
-    return Event.objects.create(
-        position=position,
-        stream_id=stream_id,
-        version=version,
-        type=type,
-        schema_version=schema_version,
-        data=data,
-        metadata=metadata,
-        recorded_at=recorded_at,
-        idempotency_key=metadata.get("idempotency_key"),
-    )
+# The names commands append with; each is registered above.
+RECORDED = "DevelopmentRecorded"
+CORRECTED = "DevelopmentCorrected"
+RESCHEDULED = "DevelopmentRescheduled"
+CONFIRMED = "DevelopmentConfirmed"
+CANCELLED = "DevelopmentCancelled"
+RETRACTED = "DevelopmentRetracted"

@@ -8,7 +8,7 @@ it names, on the actor or source rows, or above the form.
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib.admin import site
@@ -28,14 +28,21 @@ DATE_HELP = _(
 TEXT = {"class": "vTextField"}
 LARGE_TEXT = {"class": "vLargeTextField", "rows": 4}
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
-def _text(label: str, *, required: bool = False, help_text: str = "") -> forms.CharField:
+
+def _text(
+    label: StrOrPromise, *, required: bool = False, help_text: StrOrPromise = ""
+) -> forms.CharField:
     return forms.CharField(
         label=label, required=required, help_text=help_text, widget=forms.TextInput(attrs=TEXT)
     )
 
 
-def _textarea(label: str, *, required: bool = False, help_text: str = "") -> forms.CharField:
+def _textarea(
+    label: StrOrPromise, *, required: bool = False, help_text: StrOrPromise = ""
+) -> forms.CharField:
     return forms.CharField(
         label=label, required=required, help_text=help_text, widget=forms.Textarea(attrs=LARGE_TEXT)
     )
@@ -83,13 +90,13 @@ class ActorRoleForm(forms.Form):
     role = _text(_("role"), help_text=_("e.g. Deputy Foreign Minister"))
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("role") and not data.get("actor"):
             self.add_error("actor", _("Choose the actor who had this role."))
         return data
 
 
-def _cell(label: str, size: int, **kwargs: Any) -> forms.CharField:
+def _cell(label: StrOrPromise, size: int, **kwargs: Any) -> forms.CharField:
     """A narrow text input: six of them share one table row."""
     return forms.CharField(
         label=label, required=False, widget=forms.TextInput(attrs={"size": size}), **kwargs

@@ -56,7 +56,7 @@ def development_jsonld(
     if d.place:
         event["location"] = {"@type": "Place", "name": d.place}
     if d.status in _EVENT_STATUS:
-        event["eventStatus"] = _EVENT_STATUS[d.status]
+        event["eventStatus"] = _EVENT_STATUS[Status(d.status)]
     if d.status == Status.SCHEDULED and d.reschedulings:
         event["eventStatus"] = "https://schema.org/EventRescheduled"
     performers = [

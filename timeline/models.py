@@ -1,11 +1,17 @@
 """The event log (the only source of truth) and the read models projected from it."""
 
+from __future__ import annotations
+
 import uuid
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class Kind(models.TextChoices):
@@ -43,8 +49,8 @@ class Stage(models.TextChoices):
 class Event(models.Model):
     """One fact in the append-only log.
 
-    Rows are written only by `timeline.events.append`; the database refuses UPDATE,
-    DELETE and TRUNCATE (triggers in migration 0002).
+    Rows are written only by `timeline.log.append` (and `restore`, for a backup); the
+    database refuses UPDATE, DELETE and TRUNCATE (triggers in migration 0002).
     """
 
     position = models.BigIntegerField(primary_key=True)
@@ -156,10 +162,10 @@ class Development(models.Model):
     status = models.CharField(_("status"), max_length=16, choices=Status.choices)
     place = models.CharField(_("place"), max_length=200, blank=True)
     stage = models.CharField(_("stage"), max_length=32, choices=Stage.choices, blank=True)
-    topics = models.ManyToManyField(
+    topics: models.ManyToManyField[Topic, DevelopmentTopic] = models.ManyToManyField(
         Topic, through="DevelopmentTopic", related_name="developments", verbose_name=_("topics")
     )
-    actors = models.ManyToManyField(
+    actors: models.ManyToManyField[Actor, DevelopmentActor] = models.ManyToManyField(
         Actor, through="DevelopmentActor", related_name="developments", verbose_name=_("actors")
     )
     sources = models.JSONField(_("sources"), default=list)
@@ -187,6 +193,12 @@ class Development(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("timeline:development", args=[self.id])
+
+    @classmethod
+    def field_label(cls, name: str) -> StrOrPromise:
+        """A field's verbose name, for pages that describe a change to it."""
+        field = cls._meta.get_field(name)
+        return getattr(field, "verbose_name", name)
 
 
 class DevelopmentTopic(models.Model):

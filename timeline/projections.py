@@ -1,9 +1,11 @@
-"""Projections: the read models (Development, its topic threads and actors) built from the log.
+"""Projections: where the read models (Development, its topic threads and actors) are kept.
 
-Each event type has one handler, a pure function from the development's state (a plain
-dict) and the event to the next state. The same handlers serve the inline projection in
-the append's transaction and the replay in `rebuild_projections`, so both give the same
-state. The checkpoint (ProjectionState "developments") is the last position applied.
+The handlers that compute a development's next state are pure and live with their event
+types in the registry (timeline/events.py); this module loads states, saves them, and
+keeps the checkpoint (ProjectionState "developments": the last position applied). The
+same code serves the inline projection in the append's transaction (`apply_inline`,
+called by timeline/log.py) and the replay of `rebuild_projections`, so both give the
+same state.
 """
 
 from __future__ import annotations
@@ -12,11 +14,11 @@ import hashlib
 import json
 import uuid
 from collections.abc import Callable, Iterable
-from typing import Any
 
 from django.db import connection, transaction
 
-from timeline import dates, events
+from timeline import events
+from timeline.db import lock_log
 from timeline.models import (
     Actor,
     Development,
@@ -24,121 +26,25 @@ from timeline.models import (
     DevelopmentTopic,
     Event,
     ProjectionState,
-    Status,
     Topic,
 )
 
 NAME = "developments"
 BATCH_SIZE = 2000
 
-State = dict[str, Any]
-Handler = Callable[[State | None, Event, dict[str, Any]], State]
-
-
-def _with_date(state: State, text: str) -> None:
-    parsed = dates.parse(text)
-    state["date"] = parsed.text
-    state["date_lower"] = parsed.lower
-    state["date_upper"] = parsed.upper
-
-
-def _recorded(state: State | None, event: Event, data: dict[str, Any]) -> State:
-    new: State = {
-        "id": event.stream_id,
-        "title": data["title"],
-        "summary": data.get("summary", ""),
-        "kind": data["kind"],
-        "date_note": data.get("date_note", ""),
-        "status": data.get("status", Status.TOOK_PLACE),
-        "place": data.get("place", ""),
-        "stage": data.get("stage", ""),
-        "topics": list(data.get("topics", [])),
-        "actors": [dict(a) for a in data.get("actors", [])],
-        "sources": [dict(s) for s in data.get("sources", [])],
-        "corrections": 0,
-        "reschedulings": 0,
-        "status_reason": "",
-        "first_recorded_at": event.recorded_at,
-    }
-    _with_date(new, data["date"])
-    return new
-
-
-def _corrected(state: State | None, event: Event, data: dict[str, Any]) -> State:
-    assert state is not None
-    for field, value in data["changes"].items():
-        if field == "date":
-            _with_date(state, value)
-        else:
-            state[field] = value
-    if not data.get("silent"):
-        state["corrections"] += 1
-    return state
-
-
-def _rescheduled(state: State | None, event: Event, data: dict[str, Any]) -> State:
-    assert state is not None
-    _with_date(state, data["date"])
-    state["reschedulings"] += 1
-    return state
-
-
-def _confirmed(state: State | None, event: Event, data: dict[str, Any]) -> State:
-    assert state is not None
-    state["status"] = Status.TOOK_PLACE
-    if data.get("date"):
-        _with_date(state, data["date"])
-    return state
-
-
-def _cancelled(state: State | None, event: Event, data: dict[str, Any]) -> State:
-    assert state is not None
-    state["status"] = Status.CANCELLED
-    state["status_reason"] = data["reason"]
-    return state
-
-
-def _retracted(state: State | None, event: Event, data: dict[str, Any]) -> State:
-    assert state is not None
-    state["status"] = Status.RETRACTED
-    state["status_reason"] = data["reason"]
-    return state
-
-
-HANDLERS: dict[str, Handler] = {
-    events.RECORDED: _recorded,
-    events.CORRECTED: _corrected,
-    events.RESCHEDULED: _rescheduled,
-    events.CONFIRMED: _confirmed,
-    events.CANCELLED: _cancelled,
-    events.RETRACTED: _retracted,
-}
-
-
-def evolve(state: State | None, event: Event) -> State:
-    """The state after `event` (upcast to the current schema first)."""
-    new = HANDLERS[event.type](state, event, events.payload(event))
-    new["version"] = event.version
-    new["updated_at"] = event.recorded_at
-    new["last_position"] = event.position
-    return new
+State = events.State
 
 
 # --- reading and writing states ---------------------------------------------------------
 
+# The read model's columns: a development's own fields (its topics and actors are links),
+# its date's bounds, its status and the bookkeeping of its stream.
 ROW_FIELDS = (
     "version",
-    "title",
-    "summary",
-    "kind",
-    "date",
+    *(name for name in events.DEVELOPMENT_FIELDS if name not in ("topics", "actors")),
     "date_lower",
     "date_upper",
-    "date_note",
     "status",
-    "place",
-    "stage",
-    "sources",
     "corrections",
     "reschedulings",
     "status_reason",
@@ -271,7 +177,7 @@ def _set_checkpoint(position: int) -> None:
 def _apply(batch: list[Event]) -> None:
     states = load_states({e.stream_id for e in batch})
     for event in batch:
-        states[event.stream_id] = evolve(states.get(event.stream_id), event)
+        states[event.stream_id] = events.evolve(states.get(event.stream_id), event)
     save_states(states.values())
     _set_checkpoint(batch[-1].position)
 
@@ -304,7 +210,7 @@ def catch_up(*, batch_size: int = BATCH_SIZE, progress: Callable[[int], None] | 
     applied = 0
     while True:
         with transaction.atomic():
-            events.lock_log()
+            lock_log()
             batch = _next_batch(checkpoint(), batch_size)
             if not batch:
                 return applied
@@ -322,7 +228,7 @@ def reset() -> None:
     """
     tables = [m._meta.db_table for m in (DevelopmentActor, DevelopmentTopic, Development)]
     with transaction.atomic():
-        events.lock_log()
+        lock_log()
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
                 # Deferred foreign-key checks pending in this transaction would block TRUNCATE.

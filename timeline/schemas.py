@@ -14,23 +14,6 @@ from pydantic import ConfigDict
 from timeline import dates, events, selectors
 from timeline.models import Development, Event, Topic
 
-# --- errors -----------------------------------------------------------------------------
-
-
-class FieldError(Schema):
-    field: str | None = Field(
-        None,
-        description="The input at fault (a field, a query "
-        "parameter or a header); null when it is the request as a whole.",
-    )
-    message: str
-
-
-class ErrorOut(Schema):
-    detail: str
-    errors: list[FieldError] = []
-
-
 # --- query parameters -------------------------------------------------------------------
 
 
@@ -128,12 +111,17 @@ class HistoryEntryOut(Schema):
     position: int
     version: int
     type: str
-    action: str
+    action: str = Field(
+        description="What the event did: "
+        + ", ".join(e.action for e in events.REGISTRY.values())
+        + "."
+    )
+    label: str = Field(description="The same in words, in the request's language.")
     recorded_at: datetime.datetime
     by: str
     via: str
-    note: str
-    reason: str
+    note: str = Field(description="The public note of a correction or rescheduling.")
+    reason: str = Field(description="The public reason of a cancellation or retraction.")
     changes: list[ChangeOut]
 
 
@@ -241,7 +229,7 @@ class EventOut(Schema):
     position: int
     stream_id: uuid.UUID
     version: int
-    type: str = Field(description="One of: " + ", ".join(events.SCHEMA_VERSIONS) + ".")
+    type: str = Field(description="One of: " + ", ".join(events.REGISTRY) + ".")
     schema_version: int
     data: dict[str, Any] = Field(description="As stored, in its schema_version.")
     metadata: EventMetadataOut
@@ -330,7 +318,7 @@ def development_out(request: HttpRequest, development: Development) -> dict[str,
     }
 
 
-def history_out(entry: selectors.HistoryEntry) -> dict[str, Any]:
+def history_out(entry: selectors.HistoryEntry, lang: str) -> dict[str, Any]:
     return {
         "position": entry.position,
         "version": entry.version,
@@ -339,6 +327,7 @@ def history_out(entry: selectors.HistoryEntry) -> dict[str, Any]:
         "recorded_at": entry.recorded_at,
         "by": entry.by,
         "via": entry.via,
+        "label": entry.label(lang),
         "note": entry.note,
         "reason": entry.reason,
         "changes": [

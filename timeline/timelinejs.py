@@ -48,7 +48,7 @@ _MARKS = {
 
 
 def _headline(development: Development) -> str:
-    headline = escape(development.title)
+    headline: str = escape(development.title)
     if development.status in _MARKS:
         headline += f" ({escape(Status(development.status).label)})"
     return headline

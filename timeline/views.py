@@ -13,12 +13,12 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
-from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from timeline import selectors, visual
-from timeline.commands import DevelopmentNotFound
+from timeline import dates, selectors, visual
 from timeline.dates import display
+from timeline.exceptions import DevelopmentNotFound
 from timeline.jsonld import development_jsonld
 from timeline.models import Actor, Development, Kind, Status, Topic
 
@@ -45,13 +45,9 @@ def healthz(request):
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
-    except Exception as exc:  # noqa: BLE001 - any failure means unhealthy
+    except Exception as exc:  # any failure means unhealthy
         return JsonResponse({"status": "error", "database": str(exc)}, status=503)
     return JsonResponse({"status": "ok"})
-
-
-def _lang() -> str:
-    return (get_language() or "fr")[:2]
 
 
 # --- grouping by year and month ---------------------------------------------------------
@@ -143,7 +139,7 @@ def _picture(filters: selectors.TimelineFilters, lang: str) -> str:
         picture = visual.picture(shape, lang=lang, params=filters.as_params())
         html = render_to_string("timeline/_visual.html", {"picture": picture})
         cache.set(key, html, timeout=3600)
-    return mark_safe(html)  # noqa: S308 - rendered by the template, which escapes
+    return mark_safe(html)  # rendered by the template, which escapes
 
 
 def _choices() -> dict[str, Any]:
@@ -160,7 +156,7 @@ def _choices() -> dict[str, Any]:
 
 def timeline(request: HttpRequest) -> HttpResponse:
     """The front page: upcoming developments, the picture, then the timeline page by page."""
-    lang = _lang()
+    lang = dates.current_language()
     values, filters, errors = _read_filters(request)
     newest_first = request.GET.get("order") != "oldest"
     context: dict[str, Any] = {
@@ -187,7 +183,7 @@ def timeline(request: HttpRequest) -> HttpResponse:
 
 def topic(request: HttpRequest, slug: str) -> HttpResponse:
     """One topic's thread, oldest first, with the stages of an agreement."""
-    lang = _lang()
+    lang = dates.current_language()
     try:
         thread = selectors.topic_get(slug=slug)
     except selectors.TopicNotFound:

@@ -22,17 +22,17 @@ import uuid
 import psycopg
 import pytest
 from aiosmtpd.controller import Controller
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import Count
 from django.utils import timezone
 
-from feeds import digests
+from feeds import weeks
 from feeds.models import Delivery, Digest
 from tests.base import development_fields, make_editor, make_world
 from tests.chaos.conftest import ROOT, Processes, database_url, subscribers
 from tests.feeds.conftest import record, record_at
 from tests.feeds.smtp import Sink, SmtpServer, wait_for
-from timeline import auth, commands, events, projections
+from timeline import auth, commands, events, log, projections
 from timeline.models import Development, Event, ProjectionState
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -62,7 +62,7 @@ def test_redis_restarted_mid_fan_out_loses_no_one_and_sends_nobody_twice(
     sink.hold_rcpt_number = 30  # the fan-out stops at the 30th message until released
 
     processes.start("worker")
-    processes.manage("publish_digest", "--week", digests.week_of(development.first_recorded_at))
+    processes.manage("publish_digest", "--week", weeks.week_of(development.first_recorded_at))
     issue = Digest.objects.get()
     wait_for(lambda: sink.held, timeout=90, what="the fan-out to reach the 30th message")
 
@@ -88,34 +88,28 @@ def test_redis_restarted_mid_fan_out_loses_no_one_and_sends_nobody_twice(
 
 
 def _fill_log(streams: int) -> None:
-    """`streams` developments, a third of them corrected, straight through the log's own
-    insert (as the seed or an import would), then projected."""
+    """`streams` developments, a third of them corrected, through the log's door (as the
+    seed would), projected inline."""
     base = commands.clean_fields(development_fields(), partial=False)
-    now = timezone.now()
-    with transaction.atomic():
-        events.lock_log()
-        for n in range(streams):
-            stream = uuid.uuid4()
-            events.insert(
+    for n in range(streams):
+        stream = uuid.uuid4()
+        log.append(
+            stream_id=stream,
+            expected_version=0,
+            type=events.RECORDED,
+            data={**base, "title": f"Développement {n}", "status": "took_place"},
+            by="seed",
+            via="seed",
+        )
+        if n % 3 == 0:
+            log.append(
                 stream_id=stream,
-                version=1,
-                type=events.RECORDED,
-                schema_version=events.SCHEMA_VERSIONS[events.RECORDED],
-                data={**base, "title": f"Développement {n}", "status": "took_place"},
-                metadata={"by": "seed", "via": "seed"},
-                recorded_at=now,
+                expected_version=1,
+                type=events.CORRECTED,
+                data={"changes": {"place": f"Astana {n}"}, "note": "Lieu.", "silent": False},
+                by="alice",
+                via="admin",
             )
-            if n % 3 == 0:
-                events.insert(
-                    stream_id=stream,
-                    version=2,
-                    type=events.CORRECTED,
-                    schema_version=1,
-                    data={"changes": {"place": f"Astana {n}"}, "note": "Lieu.", "silent": False},
-                    metadata={"by": "alice", "via": "admin"},
-                    recorded_at=now,
-                )
-    projections.catch_up()
 
 
 def _checkpoint() -> int:
@@ -247,7 +241,7 @@ def test_two_beats_firing_at_once_still_make_one_issue_sent_once(processes, smtp
     readers = subscribers(20)
     last_week = timezone.now() - datetime.timedelta(days=7)
     record_at(last_week, title="Visite de Kaja Kallas à Astana")
-    week = digests.previous_week(timezone.now())
+    week = weeks.previous_week(timezone.now())
 
     processes.start("worker-a")
     processes.start("worker-b")
@@ -307,7 +301,7 @@ def test_smtp_down_then_refusing_then_back_sends_everyone_once(own_redis, tmp_pa
     pool = Processes(server.port, own_redis.url, tmp_path)
     try:
         pool.start("worker")
-        pool.manage("publish_digest", "--week", digests.week_of(development.first_recorded_at))
+        pool.manage("publish_digest", "--week", weeks.week_of(development.first_recorded_at))
         issue = Digest.objects.get()
 
         # 1. The server is down: every delivery fails once and waits for its retry.

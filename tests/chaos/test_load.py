@@ -94,7 +94,7 @@ def gunicorn(tmp_path):
         "DEBUG": "false",
         "CELERY_TASK_ALWAYS_EAGER": "false",
     }
-    log = open(tmp_path / "gunicorn.log", "w")  # noqa: SIM115 - closed below
+    log = open(tmp_path / "gunicorn.log", "w")  # closed below
     process = subprocess.Popen(
         [
             str(GUNICORN),

@@ -6,20 +6,18 @@ import os
 import signal
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.conf import settings as django_settings
 from django.core.cache import cache
-from django.db import transaction
 from django.utils import timezone
 
 from feeds.models import Subscriber
 from kztrack.celery import app as celery_app
-from tests.base import development_fields, make_world
+from tests.base import make_world, record
 from tests.feeds.smtp import SmtpServer
-from timeline import commands, events, projections
 from timeline.models import Development
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -64,43 +62,17 @@ def subscriber(
     return person
 
 
-def record(**overrides):
-    """A development recorded now, through the commands."""
-    return commands.development_record(
-        fields=development_fields(**overrides), by="alice", via="admin"
-    )
-
-
-def append_at(moment, *, development_id, version: int, type: str, data: dict) -> Development:
-    """Append an event as if it had been recorded at `moment`.
-
-    The log's clock cannot be turned back through the commands, and a digest is about a
-    past week; so, like `import_events`, this uses the log's own insert and projection,
-    with data the commands validated.
-    """
-    with transaction.atomic():
-        events.lock_log()
-        event = events.insert(
-            stream_id=development_id,
-            version=version,
-            type=type,
-            schema_version=events.SCHEMA_VERSIONS[type],
-            data=data,
-            metadata={"by": "alice", "via": "import"},
-            recorded_at=moment,
-        )
-        projections.apply_inline(event)
-    return Development.objects.get(pk=development_id)
-
-
 def record_at(moment, **overrides) -> Development:
-    """A development first recorded at `moment` (see append_at)."""
-    fields = development_fields(**overrides)
-    data = commands.clean_fields(fields, partial=False)
-    data["status"] = fields.get("status", "took_place")
-    return append_at(
-        moment, development_id=uuid.uuid4(), version=1, type=events.RECORDED, data=data
-    )
+    """A development first recorded at `moment`: the clock is frozen there while the
+    command runs, as it would have been for an editor that day."""
+    with time_machine.travel(moment, tick=False):
+        return record(**overrides)
+
+
+def change_at(moment, command, **arguments) -> Development:
+    """Run a command (commands.development_correct, ...) with the clock frozen at `moment`."""
+    with time_machine.travel(moment, tick=False):
+        return command(by="alice", via="admin", **arguments)
 
 
 @pytest.fixture
@@ -138,7 +110,7 @@ class Workers:
         self.processes: list[subprocess.Popen] = []
 
     def start(self, name: str) -> subprocess.Popen:
-        log = open(self.log_dir / f"{name}.log", "w")  # noqa: SIM115 - closed with the process
+        log = open(self.log_dir / f"{name}.log", "w")  # closed with the process
         process = subprocess.Popen(
             [
                 str(CELERY),

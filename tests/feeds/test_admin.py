@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.core import mail
 
-from feeds import digests
+from feeds import tasks, weeks
 from feeds.models import Delivery, Digest, Subscriber
 from tests.base import make_editor, make_staff_without_group
 from tests.feeds.conftest import record, subscriber
@@ -17,7 +17,9 @@ def issue(world):
     subscriber("sent@example.org")
     subscriber("failed@example.org")
     development = record()
-    digest = digests.digest_publish(week=digests.week_of(development.first_recorded_at)).digest
+    digest = tasks.digest_publish_and_fan_out(
+        week=weeks.week_of(development.first_recorded_at)
+    ).digest
     digest.deliveries.filter(subscriber__email="sent@example.org").update(status="sent")
     digest.deliveries.filter(subscriber__email="failed@example.org").update(
         status="failed", error="550 5.1.1 No such mailbox"
@@ -74,7 +76,7 @@ def test_an_editor_sends_a_test_of_an_issue_to_themselves(client, issue):
 
 def test_publishing_from_the_admin_makes_one_issue(client, world, superuser):
     development = record()
-    week = digests.week_of(development.first_recorded_at)
+    week = weeks.week_of(development.first_recorded_at)
     client.force_login(superuser)
     assert client.get("/admin/feeds/digest/publish/").status_code == 200
     client.post("/admin/feeds/digest/publish/", {"week": week})

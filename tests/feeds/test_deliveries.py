@@ -5,7 +5,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from feeds import deliveries, digests, emails
+from feeds import deliveries, emails, tasks, weeks
 from feeds.models import Delivery
 from tests.feeds.conftest import record, subscriber
 from tests.feeds.smtp import free_port
@@ -26,7 +26,9 @@ def over_smtp(settings, smtp):
 @pytest.fixture
 def issue(world):
     development = record()
-    return digests.digest_publish(week=digests.week_of(development.first_recorded_at)).digest
+    return tasks.digest_publish_and_fan_out(
+        week=weeks.week_of(development.first_recorded_at)
+    ).digest
 
 
 def delivery_to(issue, email, **state):

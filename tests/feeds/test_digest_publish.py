@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from feeds import digests, tasks
+from feeds import digests, tasks, weeks
 from feeds.models import Delivery, Digest
 from tests.feeds.conftest import ROOT, Workers, record, record_at, subscriber
 from timeline import commands
@@ -25,14 +25,14 @@ def weeks_ago(n: int) -> datetime.datetime:
 
 
 def this_week(development) -> str:
-    return digests.week_of(development.first_recorded_at)
+    return weeks.week_of(development.first_recorded_at)
 
 
 def test_it_publishes_one_numbered_issue_per_week_with_the_newsletters_title(world, settings):
     settings.DIGEST_FIRST_NUMBER = 56
     development = record()
-    first = digests.digest_publish(week=this_week(development))
-    again = digests.digest_publish(week=this_week(development))
+    first = tasks.digest_publish_and_fan_out(week=this_week(development))
+    again = tasks.digest_publish_and_fan_out(week=this_week(development))
     assert first.created and not again.created
     assert again.digest.pk == first.digest.pk
     assert first.digest.number == 56
@@ -44,14 +44,14 @@ def test_it_numbers_issues_in_sequence_from_the_configured_start(world, settings
     settings.DIGEST_FIRST_NUMBER = 10
     record_at(weeks_ago(2), title="Il y a deux semaines")
     record_at(weeks_ago(1), title="La semaine dernière")
-    older = digests.digest_publish(week=digests.week_of(weeks_ago(2))).digest
-    newer = digests.digest_publish(week=digests.week_of(weeks_ago(1))).digest
+    older = tasks.digest_publish_and_fan_out(week=weeks.week_of(weeks_ago(2))).digest
+    newer = tasks.digest_publish_and_fan_out(week=weeks.week_of(weeks_ago(1))).digest
     assert (older.number, newer.number) == (10, 11)
     assert "Il y a deux semaines" in older.text and "La semaine dernière" not in older.text
 
 
 def test_the_database_refuses_a_second_issue_for_a_week_or_a_number(world):
-    issue = digests.digest_publish(week=this_week(record())).digest
+    issue = tasks.digest_publish_and_fan_out(week=this_week(record())).digest
     fields = {
         "week_start": issue.week_start,
         "week_end": issue.week_end,
@@ -67,11 +67,11 @@ def test_the_database_refuses_a_second_issue_for_a_week_or_a_number(world):
 
 
 def test_it_makes_no_issue_for_an_empty_week_unless_configured(world, settings):
-    week = digests.week_of(weeks_ago(3))
-    assert digests.digest_publish(week=week) == digests.Published(None, created=False)
+    week = weeks.week_of(weeks_ago(3))
+    assert tasks.digest_publish_and_fan_out(week=week) == digests.Published(None, created=False)
     assert not Digest.objects.exists()
     settings.DIGEST_PUBLISH_EMPTY_WEEKS = True
-    issue = digests.digest_publish(week=week).digest
+    issue = tasks.digest_publish_and_fan_out(week=week).digest
     assert "Rien de nouveau cette semaine." in issue.text
 
 
@@ -114,10 +114,10 @@ def test_it_tells_by_topic_what_was_recorded_corrected_cancelled_or_retracted(wo
         id=fleeting.id, expected_version=1, reason="Erreur.", by="alice", via="admin"
     )
 
-    text = digests.digest_publish(week=this_week(new)).digest.text
+    text = tasks.digest_publish_and_fan_out(week=this_week(new)).digest.text
 
     epca, visa = text.index("== APCR =="), text.index("== Facilitation des visas ==")
-    assert epca < text.index("[Correction] Visite à Astana") < visa
+    assert epca < text.index("[Corrigé] Visite à Astana") < visa
     assert "Le lieu était faux." in text
     assert epca < text.index("[Annulé] Sommet prévu") < visa
     assert "Reporté sine die." in text
@@ -139,7 +139,7 @@ def test_it_lists_what_is_scheduled_in_the_coming_weeks(world):
     record_at(weeks_ago(2), title="Visite prochaine", status="scheduled", date=soon)
     record_at(weeks_ago(2), title="Visite lointaine", status="scheduled", date=later)
 
-    text = digests.digest_publish(week=digests.week_of(weeks_ago(1))).digest.text
+    text = tasks.digest_publish_and_fan_out(week=weeks.week_of(weeks_ago(1))).digest.text
 
     upcoming = text.index("== À venir dans les prochaines semaines ==")
     assert text.index("Réunion de la semaine dernière") < upcoming
@@ -149,7 +149,7 @@ def test_it_lists_what_is_scheduled_in_the_coming_weeks(world):
 
 def test_the_issue_is_frozen_at_publication(world, client):
     development = record(title="Titre d'origine")
-    issue = digests.digest_publish(week=this_week(development)).digest
+    issue = tasks.digest_publish_and_fan_out(week=this_week(development)).digest
     frozen = (issue.html, issue.text, issue.content)
     commands.development_correct(
         id=development.id,
@@ -167,7 +167,7 @@ def test_the_issue_is_frozen_at_publication(world, client):
 
 def test_it_escapes_editors_text_in_the_issue(world, client):
     development = record(title="<script>alert('x')</script> & co")
-    issue = digests.digest_publish(week=this_week(development)).digest
+    issue = tasks.digest_publish_and_fan_out(week=this_week(development)).digest
     assert "<script>" not in issue.html
     assert "&lt;script&gt;" in issue.html
     page = client.get(f"/digests/{issue.number}/").content.decode()
@@ -175,7 +175,7 @@ def test_it_escapes_editors_text_in_the_issue(world, client):
 
 
 def test_the_archive_lists_issues_and_shows_each(world, client):
-    issue = digests.digest_publish(week=this_week(record())).digest
+    issue = tasks.digest_publish_and_fan_out(week=this_week(record())).digest
     archive = client.get("/digests/")
     assert archive.status_code == 200
     assert f'href="/digests/{issue.number}/"' in archive.content.decode()
@@ -192,7 +192,7 @@ def test_it_freezes_the_recipients_confirmed_at_publication_who_follow_its_topic
     subscriber("gone@example.org", unsubscribed=True)
     development = record(topics=["epca"])
 
-    issue = digests.digest_publish(week=this_week(development)).digest
+    issue = tasks.digest_publish_and_fan_out(week=this_week(development)).digest
     subscriber("late@example.org")
 
     recipients = set(issue.deliveries.values_list("subscriber__email", flat=True))
@@ -206,7 +206,7 @@ def test_publishing_sends_each_recipient_one_message(world, django_capture_on_co
     subscriber("pending@example.org", confirmed=False)
     development = record()
     with django_capture_on_commit_callbacks(execute=True):
-        issue = digests.digest_publish(week=this_week(development)).digest
+        issue = tasks.digest_publish_and_fan_out(week=this_week(development)).digest
     assert sorted(m.to[0] for m in mail.outbox) == ["one@example.org", "two@example.org"]
     assert set(issue.deliveries.values_list("status", flat=True)) == {"sent"}
     tasks.send_digest(issue.id)  # a retried fan-out finds nothing left to send
@@ -237,7 +237,7 @@ def test_the_beat_task_makes_sure_last_weeks_issue_exists(world, settings):
     number = tasks.publish_last_weeks_digest()
     assert tasks.publish_last_weeks_digest() == number
     assert list(Digest.objects.values_list("week", flat=True)) == [
-        digests.previous_week(timezone.now())
+        weeks.previous_week(timezone.now())
     ]
 
 
@@ -259,8 +259,8 @@ def _publish_concurrently(weeks: list[str], monkeypatch) -> list:
 
     def publish(i: int, week: str) -> None:
         try:
-            results[i] = digests.digest_publish(week=week)
-        except Exception as error:  # noqa: BLE001 - reported by the assertion below
+            results[i] = tasks.digest_publish_and_fan_out(week=week)
+        except Exception as error:  # reported by the assertion below
             results[i] = error
         finally:
             connection.close()
@@ -287,8 +287,8 @@ def test_two_concurrent_publishes_of_a_week_make_one_issue(world_tx, monkeypatch
 def test_concurrent_publishes_of_two_weeks_take_consecutive_numbers(world_tx, monkeypatch):
     record_at(weeks_ago(2))
     record_at(weeks_ago(1))
-    weeks = [digests.week_of(weeks_ago(2)), digests.week_of(weeks_ago(1))]
-    results = _publish_concurrently(weeks, monkeypatch)
+    labels = [weeks.week_of(weeks_ago(2)), weeks.week_of(weeks_ago(1))]
+    results = _publish_concurrently(labels, monkeypatch)
     assert all(isinstance(r, digests.Published) and r.created for r in results), results
     assert sorted(Digest.objects.values_list("number", flat=True)) == [1, 2]
 

@@ -8,7 +8,7 @@ import pytest
 from django.core import mail
 from django.test import Client
 
-from feeds import deliveries, digests, emails
+from feeds import deliveries, emails, tasks, weeks
 from tests.feeds.conftest import record, subscriber
 
 pytestmark = pytest.mark.django_db
@@ -20,7 +20,9 @@ def issue(world, settings):
     settings.SITE_DOMAIN = "kztrack.example"
     record(title="Cycle de négociations <visas>", topics=["visa-facilitation"])
     development = record(title="Signature de l'APCR", topics=["epca"])
-    return digests.digest_publish(week=digests.week_of(development.first_recorded_at)).digest
+    return tasks.digest_publish_and_fan_out(
+        week=weeks.week_of(development.first_recorded_at)
+    ).digest
 
 
 def send_to(reader, issue):

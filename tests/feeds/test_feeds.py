@@ -8,7 +8,7 @@ import icalendar
 import pytest
 from django.utils import timezone
 
-from feeds import digests
+from feeds import tasks, weeks
 from tests.feeds.conftest import record
 from timeline import commands
 
@@ -31,7 +31,7 @@ def site(world, settings):
     settings.SITE_URL = SITE
     settings.SITE_DOMAIN = "127.0.0.1"
     development = record(title="Signature de l'APCR", topics=["epca"])
-    digests.digest_publish(week=digests.week_of(development.first_recorded_at))
+    tasks.digest_publish_and_fan_out(week=weeks.week_of(development.first_recorded_at))
     return development
 
 

@@ -2,7 +2,7 @@ import datetime
 
 import pytest
 
-from feeds.digests import (
+from feeds.weeks import (
     BRUSSELS,
     InvalidWeek,
     previous_week,

@@ -9,7 +9,7 @@ import os
 import pytest
 from django.db.models import Count
 
-from feeds import digests
+from feeds import tasks, weeks
 from feeds.models import Delivery
 from tests.feeds.conftest import record, subscriber
 from tests.feeds.smtp import wait_for
@@ -27,7 +27,9 @@ def statuses(issue) -> dict[str, int]:
 
 def publish_now(world):
     development = record(title="Réunion du Conseil de coopération")
-    return digests.digest_publish(week=digests.week_of(development.first_recorded_at)).digest
+    return tasks.digest_publish_and_fan_out(
+        week=weeks.week_of(development.first_recorded_at)
+    ).digest
 
 
 def test_a_worker_killed_mid_fan_out_is_finished_by_a_new_one_sending_each_message_once(

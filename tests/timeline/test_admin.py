@@ -9,7 +9,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
-from tests.base import development_fields, make_staff_without_group
+from tests.base import make_staff_without_group, record
 from timeline import commands, events
 from timeline.models import Development, Event, Status, Topic
 
@@ -112,12 +112,6 @@ def prefilled(response) -> dict[str, Any]:
     return data
 
 
-def record(**overrides: Any) -> Development:
-    return commands.development_record(
-        fields=development_fields(**overrides), by="carol", via="admin"
-    )
-
-
 # --- recording and correcting ------------------------------------------------------------
 
 
@@ -185,7 +179,7 @@ def test_a_double_submitted_add_form_records_once(alice, world):
 
 
 def test_a_double_submitted_action_is_applied_once(alice, world):
-    dev = record(status="scheduled", date="2026-06")
+    dev = record(by="carol", status="scheduled", date="2026-06")
     data = prefilled(alice.get(action_url(dev, "cancel")))
     data["reason"] = "Reporté sine die."
     assert alice.post(action_url(dev, "cancel"), data).status_code == 302
@@ -194,7 +188,7 @@ def test_a_double_submitted_action_is_applied_once(alice, world):
 
 
 def test_a_silent_fix_needs_no_note_but_a_public_correction_does(alice, world):
-    dev = record(title="Réunoin")
+    dev = record(by="carol", title="Réunoin")
     data = prefilled(alice.get(change_url(dev)))
     data["title"] = "Réunion"
     response = alice.post(change_url(dev), data)
@@ -212,7 +206,7 @@ def test_a_silent_fix_needs_no_note_but_a_public_correction_does(alice, world):
 
 
 def test_a_stale_version_shows_the_conflict_and_appends_nothing(alice, world):
-    dev = record()
+    dev = record(by="carol")
     data = prefilled(alice.get(change_url(dev)))  # Alice opens version 1 …
     commands.development_correct(  # … Carol corrects it meanwhile …
         id=dev.id,
@@ -264,7 +258,7 @@ def test_it_refuses_a_role_without_an_actor(alice, world):
 
 
 def test_it_removes_an_actor_and_adds_a_source_on_correction(alice, world):
-    dev = record()
+    dev = record(by="carol")
     data = prefilled(alice.get(change_url(dev)))
     data["actors-0-DELETE"] = "on"
     data.update(
@@ -285,7 +279,7 @@ def test_it_removes_an_actor_and_adds_a_source_on_correction(alice, world):
 
 
 def test_a_scheduled_development_offers_its_four_actions(alice, world):
-    dev = record(status="scheduled", date="2026-06")
+    dev = record(by="carol", status="scheduled", date="2026-06")
     page = alice.get(change_url(dev))
     assert [a["name"] for a in page.context["status_actions"]] == [
         "reschedule",
@@ -298,7 +292,7 @@ def test_a_scheduled_development_offers_its_four_actions(alice, world):
 
 
 def test_one_that_took_place_offers_only_retraction(alice, world):
-    dev = record(status="took_place")
+    dev = record(by="carol", status="took_place")
     page = alice.get(change_url(dev))
     assert [a["name"] for a in page.context["status_actions"]] == ["retract"]
     response = alice.get(action_url(dev, "reschedule"))
@@ -306,7 +300,7 @@ def test_one_that_took_place_offers_only_retraction(alice, world):
 
 
 def test_it_reschedules_then_confirms(alice, world):
-    dev = record(status="scheduled", date="2026-06")
+    dev = record(by="carol", status="scheduled", date="2026-06")
     page = alice.get(action_url(dev, "reschedule"))
     assert page.status_code == 200
     data = prefilled(page)
@@ -336,7 +330,7 @@ def test_it_reschedules_then_confirms(alice, world):
 
 
 def test_it_cancels_with_a_reason(alice, world):
-    dev = record(status="scheduled", date="2026-06")
+    dev = record(by="carol", status="scheduled", date="2026-06")
     response = alice.post(
         action_url(dev, "cancel"), {"expected_version": 1, "reason": "Le sommet est annulé."}
     )
@@ -346,7 +340,7 @@ def test_it_cancels_with_a_reason(alice, world):
 
 
 def test_a_cancellation_needs_a_reason(alice, world):
-    dev = record(status="scheduled", date="2026-06")
+    dev = record(by="carol", status="scheduled", date="2026-06")
     response = alice.post(action_url(dev, "cancel"), {"expected_version": 1, "reason": " "})
     assert response.status_code == 200
     assert "reason" in response.context["adminform"].form.errors
@@ -354,7 +348,7 @@ def test_a_cancellation_needs_a_reason(alice, world):
 
 
 def test_it_retracts_and_the_page_becomes_read_only(alice, world):
-    dev = record()
+    dev = record(by="carol")
     response = alice.post(
         action_url(dev, "retract"),
         {"expected_version": 1, "reason": "Aucune source ne le confirme."},
@@ -378,7 +372,7 @@ def test_it_retracts_and_the_page_becomes_read_only(alice, world):
 
 
 def test_a_stale_action_shows_the_conflict(alice, world):
-    dev = record(status="scheduled", date="2026-06")
+    dev = record(by="carol", status="scheduled", date="2026-06")
     commands.development_reschedule(
         id=dev.id, expected_version=1, date="2026-09", by="carol", via="admin"
     )
@@ -393,7 +387,7 @@ def test_a_stale_action_shows_the_conflict(alice, world):
 
 
 def test_staff_without_the_editors_group_gets_403(bob, world):
-    dev = record(status="scheduled", date="2026-06")
+    dev = record(by="carol", status="scheduled", date="2026-06")
     assert bob.get(ADD_URL + "add/").status_code == 403
     assert bob.post(ADD_URL + "add/", add_form_data(world)).status_code == 403
     for name in ("reschedule", "confirm", "cancel", "retract"):
@@ -409,7 +403,7 @@ def test_staff_without_the_editors_group_gets_403(bob, world):
 
 
 def test_nobody_deletes_a_development(root, world):
-    dev = record()
+    dev = record(by="carol")
     page = root.get(change_url(dev))
     assert page.context["has_delete_permission"] is False
     assert root.get(change_url(dev) + "../delete/").status_code == 403
@@ -417,7 +411,7 @@ def test_nobody_deletes_a_development(root, world):
 
 
 def test_the_event_log_is_read_only_even_for_superusers(root, world):
-    dev = record(title="Réunion", summary='Il a dit "bonjour" <b>fort</b>.')
+    dev = record(by="carol", title="Réunion", summary='Il a dit "bonjour" <b>fort</b>.')
     event = Event.objects.get()
     listing = root.get("/admin/timeline/event/")
     assert listing.status_code == 200
@@ -435,8 +429,8 @@ def test_the_event_log_is_read_only_even_for_superusers(root, world):
 
 
 def test_the_event_log_filters_by_type_and_via_and_searches_by_stream(alice, world):
-    one = record()
-    other = record(status="scheduled")
+    one = record(by="carol")
+    other = record(by="carol", status="scheduled")
     commands.development_cancel(id=other.id, expected_version=1, reason="r", by="x", via="api")
 
     def positions(query):
@@ -476,8 +470,11 @@ def test_editors_text_is_escaped_in_the_list_and_the_history(alice, world):
 
 
 def test_the_list_filters_by_topic_kind_status_and_year(alice, world):
-    record(title="APCR 2025", topics=["epca"], kind="agreement_stage", date="2025-05-12")
     record(
+        by="carol", title="APCR 2025", topics=["epca"], kind="agreement_stage", date="2025-05-12"
+    )
+    record(
+        by="carol",
         title="Visas 2026",
         topics=["visa-facilitation"],
         kind="meeting",
@@ -485,7 +482,11 @@ def test_the_list_filters_by_topic_kind_status_and_year(alice, world):
         status="scheduled",
     )
     record(
-        title="Les deux 2024", topics=["epca", "visa-facilitation"], kind="visit", date="2024-23"
+        by="carol",
+        title="Les deux 2024",
+        topics=["epca", "visa-facilitation"],
+        kind="visit",
+        date="2024-23",
     )
 
     def titles(query):
@@ -504,12 +505,12 @@ def test_the_list_filters_by_topic_kind_status_and_year(alice, world):
 
 
 def test_the_list_marks_scheduled_cancelled_retracted_and_corrected(alice, world):
-    scheduled = record(title="Prévue", status="scheduled")
-    cancelled = record(title="Annulée", status="scheduled")
+    scheduled = record(by="carol", title="Prévue", status="scheduled")
+    cancelled = record(by="carol", title="Annulée", status="scheduled")
     commands.development_cancel(
         id=cancelled.id, expected_version=1, reason="r", by="x", via="admin"
     )
-    corrected = record(title="Corrigée")
+    corrected = record(by="carol", title="Corrigée")
     commands.development_correct(
         id=corrected.id,
         expected_version=1,
@@ -518,7 +519,7 @@ def test_the_list_marks_scheduled_cancelled_retracted_and_corrected(alice, world
         by="x",
         via="admin",
     )
-    retracted = record(title="Retirée")
+    retracted = record(by="carol", title="Retirée")
     commands.development_retract(
         id=retracted.id, expected_version=1, reason="r", by="x", via="admin"
     )

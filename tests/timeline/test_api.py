@@ -7,25 +7,10 @@ import uuid
 import pytest
 from openapi_spec_validator import validate
 
-from tests.base import development_fields
+from tests.base import assert_api_error, record
 from timeline import commands
 
 pytestmark = pytest.mark.django_db
-
-
-def record(**overrides):
-    return commands.development_record(
-        fields=development_fields(**overrides), by="alice", via="admin"
-    )
-
-
-def assert_error(response, status, field):
-    """The error shape every endpoint shares, naming the input at fault."""
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert isinstance(body["detail"], str) and body["detail"]
-    assert field in [e["field"] for e in body["errors"]], body
-    assert all(e["message"] for e in body["errors"])
 
 
 # --- the OpenAPI document -----------------------------------------------------------------
@@ -146,7 +131,7 @@ def test_it_pages_with_an_opaque_cursor_and_a_next_link(client, world):
 )
 def test_bad_timeline_queries_answer_422_naming_the_parameter(client, world, query, field):
     record()
-    assert_error(client.get(f"/api/v1/timeline?{query}"), 422, field)
+    assert_api_error(client.get(f"/api/v1/timeline?{query}"), 422, field)
 
 
 # --- one development -------------------------------------------------------------------
@@ -162,10 +147,10 @@ def test_it_returns_one_development(client, world):
 
 
 def test_an_unknown_or_malformed_development_id_is_a_clear_error(client, world):
-    assert_error(client.get(f"/api/v1/developments/{uuid.uuid4()}"), 404, "id")
-    assert_error(client.get("/api/v1/developments/not-a-uuid"), 422, "id")
-    assert_error(client.get(f"/api/v1/developments/{uuid.uuid4()}/history"), 404, "id")
-    assert_error(client.get("/api/v1/developments/123/history"), 422, "id")
+    assert_api_error(client.get(f"/api/v1/developments/{uuid.uuid4()}"), 404, "id")
+    assert_api_error(client.get("/api/v1/developments/not-a-uuid"), 422, "id")
+    assert_api_error(client.get(f"/api/v1/developments/{uuid.uuid4()}/history"), 404, "id")
+    assert_api_error(client.get("/api/v1/developments/123/history"), 422, "id")
 
 
 def test_the_history_lists_corrections_reschedulings_and_the_retraction(client, world):
@@ -279,9 +264,9 @@ def test_a_topic_shows_stages_reached_with_dates_and_stages_ahead(client, world)
 
 
 def test_an_unknown_topic_is_a_404(client, world):
-    assert_error(client.get("/api/v1/topics/nope"), 404, "slug")
-    assert_error(client.get("/api/v1/topics/%00"), 404, "slug")
-    assert_error(client.get("/api/v1/topics/" + "x" * 500), 404, "slug")
+    assert_api_error(client.get("/api/v1/topics/nope"), 404, "slug")
+    assert_api_error(client.get("/api/v1/topics/%00"), 404, "slug")
+    assert_api_error(client.get("/api/v1/topics/" + "x" * 500), 404, "slug")
 
 
 # --- the event stream ---------------------------------------------------------------------
@@ -323,7 +308,7 @@ def test_it_streams_the_log_after_a_position(client, world):
     ],
 )
 def test_bad_event_queries_answer_422(client, world, query, field):
-    assert_error(client.get(f"/api/v1/events?{query}"), 422, field)
+    assert_api_error(client.get(f"/api/v1/events?{query}"), 422, field)
 
 
 # --- TimelineJS -----------------------------------------------------------------------------
@@ -360,9 +345,9 @@ def test_timelinejs_takes_the_timeline_filters_and_refuses_bad_ones(client, worl
     record(title="Visas", topics=["visa-facilitation"])
     body = client.get("/api/v1/timeline.timelinejs?topic=epca").json()
     assert [e["text"]["headline"] for e in body["events"]] == ["APCR"]
-    assert_error(client.get("/api/v1/timeline.timelinejs?topic=nope"), 422, "topic")
-    assert_error(client.get("/api/v1/timeline.timelinejs?limit=5000"), 422, "limit")
-    assert_error(client.get("/api/v1/timeline.timelinejs?lang=de"), 422, "lang")
+    assert_api_error(client.get("/api/v1/timeline.timelinejs?topic=nope"), 422, "topic")
+    assert_api_error(client.get("/api/v1/timeline.timelinejs?limit=5000"), 422, "limit")
+    assert_api_error(client.get("/api/v1/timeline.timelinejs?lang=de"), 422, "lang")
 
 
 def test_errors_are_json_even_for_unknown_paths_under_the_api(client):

@@ -8,7 +8,7 @@ from html import unescape
 import pytest
 from django.contrib.auth.models import User
 
-from tests.base import development_fields, make_editor, make_staff_without_group
+from tests.base import assert_api_error, development_fields, make_editor, make_staff_without_group
 from timeline import admin_tokens  # noqa: F401 - registers the token admin if admin.py has not
 from timeline.auth import token_create
 from timeline.models import ApiToken, Development, Event
@@ -38,14 +38,6 @@ def patch(client, id, body, token=None, **headers):
     return client.patch(
         f"/api/v1/developments/{id}", data=data, content_type="application/json", headers=headers
     )
-
-
-def assert_error(response, status, field=None):
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert isinstance(body["detail"], str) and body["detail"]
-    if field is not None:
-        assert field in [e["field"] for e in body["errors"]], body
 
 
 def new_fields(**overrides):
@@ -86,23 +78,23 @@ def test_two_clients_using_the_same_key_do_not_collide(client, token):
 
 
 def test_a_post_without_a_token_is_401_and_with_a_bad_one_too(client, world):
-    assert_error(post(client, new_fields()), 401, "Authorization")
+    assert_api_error(post(client, new_fields()), 401, "Authorization")
     response = post(client, new_fields(), "kzt_deadbeef_notthesecret")
-    assert_error(response, 401, "Authorization")
+    assert_api_error(response, 401, "Authorization")
     assert response["WWW-Authenticate"].startswith("Bearer")
-    assert_error(post(client, new_fields(), "garbage"), 401)
-    assert_error(post(client, new_fields(), "kzt_%00_x"), 401)
+    assert_api_error(post(client, new_fields(), "garbage"), 401)
+    assert_api_error(post(client, new_fields(), "kzt_%00_x"), 401)
     assert Development.objects.count() == 0
 
 
 def test_a_revoked_token_no_longer_works(client, token):
     ApiToken.objects.update(revoked_at="2026-01-01T00:00:00Z")
-    assert_error(post(client, new_fields(), token), 401)
+    assert_api_error(post(client, new_fields(), token), 401)
 
 
 def test_a_token_whose_user_is_not_an_editor_is_403(client, world):
     _, raw = token_create(user=make_staff_without_group("bob"), name="Bob's script")
-    assert_error(post(client, new_fields(), raw), 403)
+    assert_api_error(post(client, new_fields(), raw), 403)
     assert Development.objects.count() == 0
 
 
@@ -136,14 +128,14 @@ def test_the_secret_is_never_stored(world):
     ],
 )
 def test_bad_developments_answer_422_naming_the_field(client, token, body, field):
-    assert_error(post(client, new_fields(**body), token), 422, field)
+    assert_api_error(post(client, new_fields(**body), token), 422, field)
     assert Development.objects.count() == 0
 
 
 def test_a_missing_field_is_named(client, token):
     fields = new_fields()
     del fields["title"]
-    assert_error(post(client, fields, token), 422, "title")
+    assert_api_error(post(client, fields, token), 422, "title")
 
 
 @pytest.mark.parametrize("body", ["{not json", "[1, 2]", "null", '"text"', "\x00"])
@@ -155,10 +147,10 @@ def test_a_body_that_is_not_a_json_object_is_refused_clearly(client, token, body
 
 
 def test_a_bad_idempotency_key_is_refused(client, token):
-    assert_error(
+    assert_api_error(
         post(client, new_fields(), token, **{"Idempotency-Key": "x" * 201}), 422, "Idempotency-Key"
     )
-    assert_error(
+    assert_api_error(
         post(client, new_fields(), token, **{"Idempotency-Key": "clé"}), 422, "Idempotency-Key"
     )
 
@@ -205,22 +197,22 @@ def test_a_stale_version_is_412_with_the_conflict_and_changes_nothing(client, to
     response = patch(
         client, development["id"], {"title": "Second", "note": "n"}, token, **{"If-Match": "1"}
     )
-    assert_error(response, 412, "If-Match")
+    assert_api_error(response, 412, "If-Match")
     assert "now version 2" in response.json()["detail"]
     assert "robot" in response.json()["detail"]
     assert Development.objects.get().title == "Premier"
 
 
 def test_a_patch_without_if_match_is_428(client, token, development):
-    assert_error(
+    assert_api_error(
         patch(client, development["id"], {"title": "X", "note": "n"}, token), 428, "If-Match"
     )
-    assert_error(
+    assert_api_error(
         patch(client, development["id"], {"title": "X", "note": "n"}, token, **{"If-Match": "*"}),
         428,
         "If-Match",
     )
-    assert_error(
+    assert_api_error(
         patch(
             client, development["id"], {"title": "X", "note": "n"}, token, **{"If-Match": "soon"}
         ),
@@ -273,12 +265,12 @@ def test_it_reschedules_confirms_cancels_and_retracts(client, token, development
 def test_patching_an_unknown_or_malformed_id(client, token):
     import uuid
 
-    assert_error(
+    assert_api_error(
         patch(client, uuid.uuid4(), {"title": "X", "note": "n"}, token, **{"If-Match": "1"}),
         404,
         "id",
     )
-    assert_error(
+    assert_api_error(
         patch(client, "not-a-uuid", {"title": "X", "note": "n"}, token, **{"If-Match": "1"}),
         422,
         "id",
@@ -286,11 +278,11 @@ def test_patching_an_unknown_or_malformed_id(client, token):
 
 
 def test_patch_needs_a_token_with_the_right_to_change(client, token, development):
-    assert_error(
+    assert_api_error(
         patch(client, development["id"], {"title": "X", "note": "n"}, **{"If-Match": "1"}), 401
     )
     _, raw = token_create(user=make_staff_without_group("bob"), name="Bob")
-    assert_error(
+    assert_api_error(
         patch(client, development["id"], {"title": "X", "note": "n"}, raw, **{"If-Match": "1"}), 403
     )
 
@@ -329,7 +321,7 @@ def test_an_editor_makes_a_token_in_the_admin_sees_it_once_and_revokes_it(client
     client.post("/admin/timeline/apitoken/", {"action": "revoke", "_selected_action": [token.pk]})
     token.refresh_from_db()
     assert token.revoked_at is not None
-    assert_error(post(client, new_fields(), secret), 401)
+    assert_api_error(post(client, new_fields(), secret), 401)
 
 
 def test_an_editor_sees_only_their_own_tokens(client, world):

@@ -31,13 +31,15 @@ import uuid, datetime
 import django; django.setup()
 from django.db import transaction
 from tests.base import development_fields, make_world
-from timeline import commands, events, projections
+from timeline import commands, events, log, projections
+from timeline.db import lock_log
 
 make_world()
+# An event written by an older version of kztrack (schema 1), as a restored backup has it.
 with transaction.atomic():
-    events.lock_log()
-    events.insert(
-        stream_id=uuid.UUID("00000000-0000-4000-8000-000000000001"), version=1,
+    lock_log()
+    log.restore(
+        position=1, stream_id=uuid.UUID("00000000-0000-4000-8000-000000000001"), version=1,
         type=events.RECORDED, schema_version=1,
         data={"title": "Mandat de négociation sur les visas", "kind": "agreement_stage",
               "date": "2022-23", "status": "took_place", "topic": "visa-facilitation",

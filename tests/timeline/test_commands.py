@@ -5,17 +5,12 @@ import uuid
 import pytest
 from django.core.exceptions import ValidationError
 
-from tests.base import development_fields
+from tests.base import development_fields, record
 from timeline import commands, events
+from timeline.exceptions import ConcurrencyConflict
 from timeline.models import Development, Event
 
 pytestmark = pytest.mark.django_db
-
-
-def record(**overrides):
-    return commands.development_record(
-        fields=development_fields(**overrides), by="alice", via="admin"
-    )
 
 
 def test_it_records_a_development_with_two_topics_and_its_bounds(world):
@@ -93,7 +88,7 @@ def test_a_stale_version_is_a_conflict_not_a_lost_update(world):
         by="alice",
         via="admin",
     )
-    with pytest.raises(events.ConcurrencyConflict) as exc:
+    with pytest.raises(ConcurrencyConflict) as exc:
         commands.development_correct(
             id=dev.id,
             expected_version=1,

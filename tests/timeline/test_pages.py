@@ -9,19 +9,13 @@ from html import unescape
 import pytest
 from django.utils import timezone
 
-from tests.base import development_fields
+from tests.base import record
 from timeline import commands
 from timeline.models import Actor, Topic
 
 pytestmark = pytest.mark.django_db
 
 XSS = "<script>alert(1)</script>"
-
-
-def record(**overrides):
-    return commands.development_record(
-        fields=development_fields(**overrides), by="alice", via="admin"
-    )
 
 
 def english(client):

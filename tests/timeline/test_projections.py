@@ -8,7 +8,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from tests.base import development_fields
-from timeline import commands, events, projections
+from timeline import commands, events, log, projections
+from timeline.db import lock_log
 from timeline.models import Development, Event
 
 pytestmark = pytest.mark.django_db
@@ -118,9 +119,11 @@ def test_old_payloads_are_upcast_on_read_never_rewritten(world):
         "actors": ["roman-vassilenko"],
         "source": {"publication": "Kazinform", "quote": "Citation."},
     }
+    # An event written by an older version of kztrack, put back as a backup restores it.
     with transaction.atomic():
-        events.lock_log()
-        events.insert(
+        lock_log()
+        log.restore(
+            position=Event.objects.count() + 1,
             stream_id=stream,
             version=1,
             type=events.RECORDED,

@@ -24,9 +24,9 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from timeline import dates, events
-from timeline.admin.history import _lang, _show, development_history
-from timeline.commands import DevelopmentNotFound
+from timeline import dates
+from timeline.admin.history import _show, development_history
+from timeline.exceptions import ConcurrencyConflict, DevelopmentNotFound
 from timeline.forms import (
     CancelForm,
     ConfirmForm,
@@ -147,7 +147,7 @@ class DevelopmentAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("date"), ordering="date_lower")
     def date_display(self, obj: Development) -> str:
-        return dates.display(obj.date, _lang())
+        return dates.display(obj.date, dates.current_language())
 
     @admin.display(description=_("status"), ordering="status")
     def status_display(self, obj: Development) -> str:
@@ -167,7 +167,7 @@ class DevelopmentAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("topics"))
     def topic_list(self, obj: Development) -> str:
-        return ", ".join(topic.name(_lang()) for topic in obj.topics.all())
+        return ", ".join(topic.name(dates.current_language()) for topic in obj.topics.all())
 
     @admin.display(description=_("actors"))
     def actor_list(self, obj: Development) -> str:
@@ -292,7 +292,7 @@ class DevelopmentAdmin(admin.ModelAdmin):
             "subtitle": str(development),
             "opts": self.opts,
             "original": development,
-            "date_display": dates.display(development.date, _lang()),
+            "date_display": dates.display(development.date, dates.current_language()),
             "form": form,
             "adminform": helpers.AdminForm(
                 form,
@@ -315,7 +315,7 @@ class DevelopmentAdmin(admin.ModelAdmin):
             return None
         try:
             return form.save(by=request.user.get_username())
-        except events.ConcurrencyConflict as conflict:
+        except ConcurrencyConflict as conflict:
             form.add_error(None, str(conflict))
         except ValidationError as error:
             form.add_command_error(error)

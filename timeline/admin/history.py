@@ -6,27 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.utils.text import Truncator
-from django.utils.translation import get_language, gettext
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext
 
 from timeline import dates, events, selectors
 from timeline.models import Development, Event, Kind, Stage, Status
 
-
-def _lang() -> str:
-    return get_language() or settings.LANGUAGE_CODE
-
-
-ACTION_LABELS = {
-    "recorded": _("recorded"),
-    "corrected": _("corrected"),
-    "rescheduled": _("rescheduled"),
-    "confirmed": _("confirmed (took place)"),
-    "cancelled": _("cancelled"),
-    "retracted": _("retracted"),
-}
 # What the first row shows of a new development.
 RECORDED_FIELDS = ("title", "date", "status", "topics")
 
@@ -42,7 +27,7 @@ class HistoryRow:
 
 
 def _field_label(name: str) -> str:
-    return str(Development._meta.get_field(name).verbose_name)
+    return str(Development.field_label(name))
 
 
 def _show(name: str, value: Any) -> str:
@@ -50,7 +35,7 @@ def _show(name: str, value: Any) -> str:
     if value in (None, "", []):
         return "—"
     if name == "date":
-        return f"{dates.display(value, _lang())} ({value})"
+        return f"{dates.display(value, dates.current_language())} ({value})"
     if name in ("kind", "status", "stage"):
         choices = {"kind": Kind, "status": Status, "stage": Stage}[name]
         return str(dict(choices.choices).get(value, value))
@@ -81,6 +66,6 @@ def development_history(development: Development) -> list[HistoryRow]:
                 (_field_label(c.field), _show(c.field, c.before), _show(c.field, c.after))
                 for c in entry.changes
             ]
-        label = gettext("fixed silently") if entry.silent else str(ACTION_LABELS[entry.action])
+        label = gettext("fixed silently") if entry.silent else entry.label(dates.current_language())
         rows.append(HistoryRow(entry, label, changes, entry.note or entry.reason))
     return rows

@@ -10,7 +10,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from timeline import events
+from timeline import log
 from timeline.models import Event
 
 
@@ -19,7 +19,7 @@ class ViaFilter(admin.SimpleListFilter):
     parameter_name = "via"
 
     def lookups(self, request, model_admin):
-        return [(via, via) for via in events.VIA_CHOICES]
+        return [(via, via) for via in log.VIA_CHOICES]
 
     def queryset(self, request, queryset):
         if self.value():
@@ -29,7 +29,7 @@ class ViaFilter(admin.SimpleListFilter):
 
 @admin.register(Event)
 class EventAdmin(admin.ModelAdmin):
-    """The log, read-only for everyone: it is written only by `events.append`."""
+    """The log, read-only for everyone: only `timeline.log.append` and `restore` write it."""
 
     list_display = ("position", "type", "stream_id", "version", "by", "via", "recorded_at")
     list_filter = ("type", ViaFilter)

@@ -18,7 +18,7 @@ import yaml
 from django.db import transaction
 
 from timeline.commands import development_record
-from timeline.events import find_by_idempotency_key
+from timeline.log import find_by_idempotency_key
 from timeline.models import Actor, Topic, TopicStage
 
 SEED_DIR = Path(__file__).resolve().parent

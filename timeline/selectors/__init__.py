@@ -10,19 +10,23 @@ timeline (filters, pages, upcoming), developments (one development and its histo
 and feeds (the queries feeds/ makes).
 """
 
+from timeline.models import Kind, Stage, Status
 from timeline.selectors.developments import (
     Change,
     HistoryEntry,
+    action_label,
     development_get,
     development_history,
 )
 from timeline.selectors.feeds import (
     DevelopmentChange,
+    News,
     calendar_developments,
     changes_between,
     feed_developments,
     feed_topic,
     feed_topics,
+    last_news,
     scheduled_between,
 )
 from timeline.selectors.log import (
@@ -56,6 +60,10 @@ from timeline.selectors.topics import (
 )
 
 __all__ = [
+    # the read models' choices, for callers that show them
+    "Kind",
+    "Stage",
+    "Status",
     # timeline
     "FILTER_TEXT_MAX",
     "MAX_LIMIT",
@@ -71,6 +79,7 @@ __all__ = [
     # developments
     "Change",
     "HistoryEntry",
+    "action_label",
     "development_get",
     "development_history",
     # topics
@@ -94,10 +103,12 @@ __all__ = [
     "timeline_shape",
     # feeds
     "DevelopmentChange",
+    "News",
     "calendar_developments",
     "changes_between",
     "feed_developments",
     "feed_topic",
     "feed_topics",
+    "last_news",
     "scheduled_between",
 ]

@@ -12,7 +12,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 
 from timeline import events
-from timeline.commands import DevelopmentNotFound
+from timeline.exceptions import DevelopmentNotFound
 from timeline.models import Development, Event
 from timeline.selectors.timeline import with_links
 
@@ -46,37 +46,27 @@ class HistoryEntry:
     position: int
     version: int
     type: str
-    action: str  # recorded, corrected, rescheduled, confirmed, cancelled, retracted
+    action: str  # the event type's action: recorded, corrected, rescheduled, ...
     recorded_at: datetime.datetime
     by: str
     via: str
-    note: str = ""
-    reason: str = ""
-    silent: bool = False
+    note: str = ""  # a correction's, rescheduling's or confirmation's public note
+    reason: str = ""  # a cancellation's or retraction's public reason
+    silent: bool = False  # left out of the public history (a silent fix)
     changes: list[Change] = field(default_factory=list)
 
+    def label(self, lang: str) -> str:
+        """What happened, in words, from the event type's registry entry."""
+        return events.get(self.type).label(lang)
 
-_ACTIONS = {
-    events.RECORDED: "recorded",
-    events.CORRECTED: "corrected",
-    events.RESCHEDULED: "rescheduled",
-    events.CONFIRMED: "confirmed",
-    events.CANCELLED: "cancelled",
-    events.RETRACTED: "retracted",
-}
-_COMPARED = (
-    "title",
-    "summary",
-    "kind",
-    "date",
-    "date_note",
-    "place",
-    "stage",
-    "topics",
-    "actors",
-    "sources",
-    "status",
-)
+
+# What a history entry compares before and after each event.
+_COMPARED = (*events.DEVELOPMENT_FIELDS, "status")
+
+
+def action_label(*, action: str, lang: str) -> str:
+    """What an event type's action means, in words, from the registry ("Corrigé")."""
+    return events.by_action(action).label(lang)
 
 
 def development_history(*, id: uuid.UUID | str, public: bool = True) -> list[HistoryEntry]:
@@ -85,16 +75,15 @@ def development_history(*, id: uuid.UUID | str, public: bool = True) -> list[His
     The stream is replayed through the projection handlers to know each field's value
     before an event. Silent fixes (typos) are left out of the public history.
     """
-    from timeline.projections import evolve  # projections import events, which we use
-
     if not _exists(id):
         raise DevelopmentNotFound(id)
     entries: list[HistoryEntry] = []
     state: dict[str, Any] | None = None
     for event in Event.objects.filter(stream_id=id).order_by("version"):
-        data = events.payload(event)
+        entry = events.get(event.type)
+        data = entry.upcast(event.schema_version, event.data)
         before = copy.deepcopy(state) if state is not None else None
-        state = evolve(copy.deepcopy(state), event)
+        state = events.evolve(copy.deepcopy(state), event)
         changes = []
         if before is not None:
             changes = [
@@ -102,20 +91,20 @@ def development_history(*, id: uuid.UUID | str, public: bool = True) -> list[His
                 for name in _COMPARED
                 if before.get(name) != state.get(name)
             ]
-        if public and data.get("silent"):
+        if public and not entry.is_public(data):
             continue
         entries.append(
             HistoryEntry(
                 position=event.position,
                 version=event.version,
                 type=event.type,
-                action=_ACTIONS[event.type],
+                action=entry.action,
                 recorded_at=event.recorded_at,
                 by=str(event.metadata.get("by", "")),
                 via=str(event.metadata.get("via", "")),
-                note=data.get("note", ""),
-                reason=data.get("reason", ""),
-                silent=bool(data.get("silent")),
+                note=entry.note(data) if entry.note_field == "note" else "",
+                reason=entry.note(data) if entry.note_field == "reason" else "",
+                silent=not entry.is_public(data),
                 changes=changes,
             )
         )

@@ -53,52 +53,61 @@ def scheduled_between(*, first: datetime.date, last: datetime.date) -> list[Deve
     return list(qs.prefetch_related(_topics_in_order()))
 
 
+@dataclass(frozen=True)
+class News:
+    """One event of the period that readers should hear of."""
+
+    action: str  # the event type's action: recorded, corrected, ...
+    note: str  # its public note or reason
+    data: dict
+    rank: int  # how much readers need to hear it, from the registry
+
+    def label(self, lang: str) -> str:
+        return events.by_action(self.action).label(lang)
+
+
 @dataclass
 class DevelopmentChange:
     """What happened to one development in a period, as readers are told it."""
 
     development: Development | None = None  # the read model as it is now
-    recorded: bool = False  # first recorded in the period
-    corrections: list[str] = field(default_factory=list)  # the public correction notes
-    rescheduled_from: str = ""  # its date before the period's first rescheduling
-    confirmed: bool = False
-    cancelled: bool = False
-    retracted: bool = False
+    news: list[News] = field(default_factory=list)  # in log order; silent fixes left out
+
+    def has(self, action: str) -> bool:
+        return any(n.action == action for n in self.news)
 
     @property
-    def is_news(self) -> bool:
-        """False when the period held only silent fixes."""
-        return bool(
-            self.recorded
-            or self.corrections
-            or self.rescheduled_from
-            or self.confirmed
-            or self.cancelled
-            or self.retracted
-        )
+    def headline(self) -> News:
+        """The one thing readers most need to hear (the registry's news_rank)."""
+        return max(self.news, key=lambda n: n.rank)
 
 
 def changes_between(*, start: datetime.datetime, end: datetime.datetime) -> list[DevelopmentChange]:
     """The developments with events recorded in [start, end), in the log order of their
-    first such event. Silent corrections are left out: they are not news."""
+    first such event. What is not news (silent fixes) is left out, as the registry says."""
     changes: dict[uuid.UUID, DevelopmentChange] = {}
     period = Event.objects.filter(recorded_at__gte=start, recorded_at__lt=end)
     for event in period.order_by("position"):
-        data = events.payload(event)
+        entry = events.get(event.type)
+        data = entry.upcast(event.schema_version, event.data)
         change = changes.setdefault(event.stream_id, DevelopmentChange())
-        if event.type == events.RECORDED:
-            change.recorded = True
-        elif event.type == events.CORRECTED and not data.get("silent"):
-            change.corrections.append(data.get("note", ""))
-        elif event.type == events.RESCHEDULED and not change.rescheduled_from:
-            change.rescheduled_from = data.get("previous_date", "")
-        elif event.type == events.CONFIRMED:
-            change.confirmed = True
-        elif event.type == events.CANCELLED:
-            change.cancelled = True
-        elif event.type == events.RETRACTED:
-            change.retracted = True
+        if entry.is_news(data):
+            change.news.append(News(entry.action, entry.note(data), data, entry.news_rank))
     found = Development.objects.filter(id__in=changes).prefetch_related(_topics_in_order())
     for development in found:
         changes[development.id].development = development
-    return [c for c in changes.values() if c.development is not None and c.is_news]
+    return [c for c in changes.values() if c.development is not None and c.news]
+
+
+def last_news(*, ids: list[uuid.UUID]) -> dict[uuid.UUID, News]:
+    """Each development's latest public event (silent fixes aside), for a feed entry to say
+    what changed."""
+    found: dict[uuid.UUID, News] = {}
+    for event in Event.objects.filter(stream_id__in=ids).order_by("-position").iterator():
+        if event.stream_id in found:
+            continue
+        entry = events.get(event.type)
+        data = entry.upcast(event.schema_version, event.data)
+        if entry.is_news(data):
+            found[event.stream_id] = News(entry.action, entry.note(data), data, entry.news_rank)
+    return found

@@ -16,7 +16,7 @@ MAX_POSITION = 2**63 - 1  # a bigint: anything larger is no position at all
 def events_after(*, position: int, limit: int = 100) -> list[Event]:
     """Up to `limit` events after `position`, in log order (the stored, not upcast, data).
 
-    Appends are serialized (events.lock_log), so a reader that resumes after the last
+    Appends are serialized (timeline.db.lock_log), so a reader that resumes after the last
     position it saw never misses one.
     """
     if (

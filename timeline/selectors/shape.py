@@ -81,13 +81,13 @@ def _shape_uncached(filters: TimelineFilters, max_marks: int) -> dict[str, Any]:
         marks = [Mark(*row) for row in rows]
         spans = [(m.lower, m.upper) for m in marks]
     else:
-        rows = (
+        monthly = (
             links.annotate(month=TruncMonth("development__date_lower"))
             .values_list("topic_id", "month")
             .annotate(n=Count("id"))
             .order_by("month")
         )
-        buckets = [Bucket(topic_id=t, month=_as_date(m), count=n) for t, m, n in rows]
+        buckets = [Bucket(topic_id=t, month=_as_date(m), count=n) for t, m, n in monthly]
         spans = [(b.month, b.month) for b in buckets]
     topic_ids = {m.topic_id for m in marks} | {b.topic_id for b in buckets}
     return {

@@ -9,15 +9,10 @@ from dataclasses import dataclass, replace
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
+from timeline.exceptions import TopicNotFound
 from timeline.models import Development, Stage, Status, Topic
 
 _SLUG = re.compile(r"^[-a-zA-Z0-9_]{1,64}$")
-
-
-class TopicNotFound(Exception):
-    def __init__(self, slug: str):
-        super().__init__(f"No topic {slug!r}.")
-        self.slug = slug
 
 
 def _topics() -> QuerySet[Topic]:

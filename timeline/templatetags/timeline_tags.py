@@ -7,10 +7,10 @@ from django import template
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
-from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext_lazy
 
-from timeline import dates, visual
-from timeline.models import Actor, Kind, Stage, Status, Topic
+from timeline import dates, events, visual
+from timeline.models import Actor, Development, Kind, Stage, Status, Topic
 
 register = template.Library()
 
@@ -25,24 +25,20 @@ _JSON_SCRIPT_ESCAPES = {
 }
 
 
-def _lang() -> str:
-    return (get_language() or "fr")[:2]
-
-
 @register.filter
 def edtf(value):
     """An EDTF date for readers, in the current language: '16–20 mai 2023'."""
     if not value:
         return ""
     try:
-        return dates.display(str(value), _lang())
+        return dates.display(str(value), dates.current_language())
     except dates.InvalidDate:
         return str(value)
 
 
 @register.filter
 def topic_name(topic):
-    return topic.name(_lang())
+    return topic.name(dates.current_language())
 
 
 @register.filter
@@ -59,7 +55,7 @@ def topic_class(topic):
 def jsonld(data):
     """`<script type="application/ld+json">` with the data, safe whatever editors typed."""
     text = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False)
-    return mark_safe(  # noqa: S308 - every <, > and & is escaped above
+    return mark_safe(  # every <, > and & is escaped above
         '<script type="application/ld+json">' + text.translate(_JSON_SCRIPT_ESCAPES) + "</script>"
     )
 
@@ -69,33 +65,20 @@ def topics_menu():
     return {"topics": list(Topic.objects.all())}
 
 
-_ACTIONS = {
-    "recorded": gettext_lazy("Recorded"),
-    "corrected": gettext_lazy("Corrected"),
-    "rescheduled": gettext_lazy("Rescheduled"),
-    "confirmed": gettext_lazy("Confirmed: it took place"),
-    "cancelled": gettext_lazy("Cancelled"),
-    "retracted": gettext_lazy("Retracted"),
-}
-
+# Readers' names for a development's fields: the model's, but "date" without "(EDTF)".
 _FIELDS = {
-    "title": gettext_lazy("title"),
-    "summary": gettext_lazy("summary"),
-    "kind": gettext_lazy("kind"),
+    **{name: Development.field_label(name) for name in (*events.DEVELOPMENT_FIELDS, "status")},
     "date": gettext_lazy("date"),
-    "date_note": gettext_lazy("note on the date"),
-    "place": gettext_lazy("place"),
-    "stage": gettext_lazy("stage"),
-    "topics": gettext_lazy("topics"),
-    "actors": gettext_lazy("actors"),
-    "sources": gettext_lazy("sources"),
-    "status": gettext_lazy("status"),
 }
 
 
 @register.filter
 def action_label(action):
-    return _ACTIONS.get(action, action)
+    """What an event did, in the reader's language, from the event-type registry."""
+    try:
+        return events.by_action(action).label(dates.current_language())
+    except StopIteration:
+        return action
 
 
 @register.filter
@@ -117,7 +100,9 @@ def change_text(value, field):
         except ValueError:
             return str(value)
     if field == "topics":
-        names = {t.slug: t.name(_lang()) for t in Topic.objects.filter(slug__in=value)}
+        names = {
+            t.slug: t.name(dates.current_language()) for t in Topic.objects.filter(slug__in=value)
+        }
         return ", ".join(names.get(slug, slug) for slug in value)
     if field == "actors":
         slugs = [a.get("actor", "") for a in value]

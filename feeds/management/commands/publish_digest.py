@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from feeds import digests
+from feeds import tasks, weeks
 
 
 class Command(BaseCommand):
@@ -14,12 +14,12 @@ class Command(BaseCommand):
         parser.add_argument("--week", help="ISO week such as 2026-W12 (default: last week)")
 
     def handle(self, **options):
-        week = options["week"] or digests.previous_week(timezone.now())
+        week = options["week"] or weeks.previous_week(timezone.now())
         try:
-            digests.week_parse(week)
-        except digests.InvalidWeek as error:
+            weeks.week_parse(week)
+        except weeks.InvalidWeek as error:
             raise CommandError(str(error)) from None
-        published = digests.digest_publish(week=week)
+        published = tasks.digest_publish_and_fan_out(week=week)
         digest = published.digest
         if digest is None:
             self.stdout.write(

@@ -12,7 +12,7 @@ import pytest
 import yaml
 from django.core.management import get_commands
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 APP_SERVICES = {"migrate", "web", "worker", "beat"}
 
