@@ -307,7 +307,9 @@ class DraftForm(forms.Form):
     def __init__(self, *args, items: list[dict], **kwargs):
         super().__init__(*args, **kwargs)
         self.items = items
-        self.fields["lead"].choices = [("", "—")] + [(i["id"], i["title"]) for i in items]
+        lead = self.fields["lead"]
+        assert isinstance(lead, forms.ChoiceField)
+        lead.choices = [("", "—")] + [(i["id"], i["title"]) for i in items]
         for item in items:
             self.fields[f"position_{item['id']}"] = forms.IntegerField(
                 required=False, min_value=1, max_value=999, label=_("position")

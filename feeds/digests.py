@@ -188,14 +188,16 @@ def digest_content(*, week: str, draft: DigestDraft | None = None) -> dict[str, 
     listed |= {item["id"] for item in upcoming + unscheduled}
     corrections, archive = [], []
     for change in selectors.changes_between(start=start, end=end):
-        development = change.development
         if not change.entered:
             corrections.append(_correction(change))
-        elif str(development.id) not in listed and development.status not in (
+            continue
+        added = change.development
+        assert added is not None  # changes_between leaves out what is not in the read model
+        if str(added.id) not in listed and added.status not in (
             selectors.Status.CANCELLED,
             selectors.Status.RETRACTED,
         ):
-            archive.append(_archive_item(development))
+            archive.append(_archive_item(added))
     corrections.sort(key=lambda item: item["date_lower"], reverse=True)
     archive.sort(key=lambda item: item["date_lower"], reverse=True)
     sections = {

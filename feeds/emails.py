@@ -54,6 +54,7 @@ WORDS: dict[str, dict[str, str]] = {
         "de kztrack.",
         "preferences": "Changer mes sujets ou ma langue",
         "unsubscribe": "Se désabonner",
+        "awaiting": "Prévu, à confirmer",
         "test": "[TEST]",
         "test_note": "Ceci est un essai envoyé à la rédaction : aucun abonné ne l'a reçu.",
     },
@@ -81,6 +82,7 @@ WORDS: dict[str, dict[str, str]] = {
         "why": "You receive this email because you subscribed to kztrack's weekly digest.",
         "preferences": "Change my topics or language",
         "unsubscribe": "Unsubscribe",
+        "awaiting": "Scheduled, to be confirmed",
         "test": "[TEST]",
         "test_note": "This is a test sent to the editors: no subscriber received it.",
     },
@@ -111,19 +113,24 @@ def week_in_words(monday: datetime.date, sunday: datetime.date, lang: str) -> st
 
 
 def _label(item: dict, lang: str) -> str:
-    """What changed, from the event-type registry ("Corrigé"), or nothing for news."""
-    return selectors.action_label(action=item["action"], lang=lang) if item["action"] else ""
+    """What changed, from the event-type registry ("Corrigé"); for the week's news, only
+    a development still scheduled (its date has come, no one has confirmed it yet)."""
+    if item["action"]:
+        return selectors.action_label(action=item["action"], lang=lang)
+    return words_for(lang)["awaiting"] if item["status"] == selectors.Status.SCHEDULED else ""
 
 
 def _source_date(text: str, lang: str) -> str:
     return dates.display(text, lang) if text and dates.is_valid(text) else text
 
 
-def _shown(item: dict, lang: str) -> dict:
+def _shown(item: dict, lang: str, *, label: bool = False) -> dict:
+    """An item in the reader's language. Labels say what changed (Rectificatifs) or that a
+    development of the week awaits confirmation; the agenda needs none."""
     source = item.get("source")
     return {
         **item,
-        "label": _label(item, lang) if "action" in item else "",
+        "label": _label(item, lang) if label or item.get("action") else "",
         "date_display": dates.display(item["date"], lang),
         "previous_date_display": dates.display(item["previous_date"], lang)
         if item.get("previous_date")
@@ -163,12 +170,12 @@ def digest_view(
     for item in content["this_week"]:
         slug = next((s for s in item["topics"] if s in groups), None)
         if slug is not None:
-            groups[slug]["items"].append(_shown(item, lang))
+            groups[slug]["items"].append(_shown(item, lang, label=True))
     archive = kept(content["archive"])
     more = len(archive) - ARCHIVE_CAP
     monday = datetime.date.fromisoformat(content["monday"])
     sunday = datetime.date.fromisoformat(content["sunday"])
-    view = {
+    view: dict[str, Any] = {
         "words": words,
         "lang": lang,
         "masthead": words["masthead"],
