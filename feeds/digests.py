@@ -165,8 +165,9 @@ def digest_content(*, week: str, draft: DigestDraft | None = None) -> dict[str, 
     2. À venir: the scheduled developments of the next four weeks; those with a vague date
        come after, "date à préciser". Nothing whose latest possible day has passed.
     3. The week's events: news about developments recorded before the week are
-       Rectificatifs; developments recorded in the week and listed nowhere above are
-       added to the archive (unless retracted or cancelled the same week).
+       Rectificatifs; developments recorded in the week about earlier dates and listed
+       nowhere above are added to the archive (unless retracted or cancelled the same
+       week). One recorded about a later date waits for the agenda's four weeks.
     4. The draft: its lead leaves its section for À la une; hidden items go; its order
        comes first in each section.
     """
@@ -193,9 +194,10 @@ def digest_content(*, week: str, draft: DigestDraft | None = None) -> dict[str, 
             continue
         added = change.development
         assert added is not None  # changes_between leaves out what is not in the read model
-        if str(added.id) not in listed and added.status not in (
-            selectors.Status.CANCELLED,
-            selectors.Status.RETRACTED,
+        if (
+            str(added.id) not in listed
+            and added.date_lower < monday
+            and added.status not in (selectors.Status.CANCELLED, selectors.Status.RETRACTED)
         ):
             archive.append(_archive_item(added))
     corrections.sort(key=lambda item: item["date_lower"], reverse=True)

@@ -41,7 +41,7 @@ WORDS: dict[str, dict[str, str]] = {
         "unscheduled": "Date à préciser",
         "corrections": "Rectificatifs",
         "archive": "Ajouté aux archives",
-        "archive_intro": "Consignés cette semaine dans le suivi :",
+        "archive_intro": "Consignés cette semaine, à propos de dates antérieures :",
         "more_one": "et 1 autre",
         "more": "et {n} autres",
         "nothing": "Rien de nouveau cette semaine.",
