@@ -96,6 +96,17 @@ def test_it_tells_the_weeks_news_by_topic_and_corrections_even_for_old_developme
         long_ago, title="Sommet prévu", topics=["epca"], status="scheduled", date="2027-02-10"
     )
     silent = record_at(long_ago, title="Faute de frappe", topics=["epca"], date="2023")
+    moved = record_at(
+        long_ago, title="Forum reporté", topics=["epca"], status="scheduled", date="2027-05-04"
+    )
+    change_at(
+        last_week,
+        commands.development_reschedule,
+        id=moved.id,
+        expected_version=1,
+        date="2027-06-08",
+        note="Nouvelle date annoncée par le ministère.",
+    )
     change_at(
         last_week,
         commands.development_correct,
@@ -149,6 +160,8 @@ def test_it_tells_the_weeks_news_by_topic_and_corrections_even_for_old_developme
     assert "Reporté sine die." in text
     assert corrections < text.index("[Retiré] Rumeur d'accord")
     assert "Aucune source sérieuse." in text
+    assert corrections < text.index("[Reprogrammé] Forum reporté")
+    assert "(auparavant : 4 mai 2027)" in text and "Nouvelle date annoncée" in text
     assert "Faute de frappe" not in text  # a silent fix is not news
     assert "Annonce retirée aussitôt" not in text  # never announced, nothing to withdraw
     assert digests.section_counts(issue.content) == {
@@ -156,7 +169,7 @@ def test_it_tells_the_weeks_news_by_topic_and_corrections_even_for_old_developme
         "this_week": 2,
         "upcoming": 0,
         "unscheduled": 0,
-        "corrections": 3,
+        "corrections": 4,
         "archive": 0,
     }
 
