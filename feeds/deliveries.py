@@ -8,6 +8,7 @@ How a delivery moves:
   pending ──claim──▶ sending ──250 from SMTP──▶ sent
                        │ 4xx / connection error ──▶ pending (retried with backoff)
                        │ 5xx, or MAX_ATTEMPTS used ──▶ failed
+                       │ 5xx for the recipient ──▶ failed, and the subscriber suppressed
   pending ──subscriber unsubscribed or erased──▶ skipped
 
 1. **Claim.** `UPDATE … SET status='sending', claimed_at=now, attempts=attempts+1 WHERE
@@ -44,7 +45,7 @@ from django.db.models import F, Min, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from feeds import emails, subscriptions
+from feeds import emails, subscriptions, suppressions
 from feeds.models import Delivery
 
 logger = logging.getLogger(__name__)
@@ -146,7 +147,21 @@ def _failed(delivery: Delivery, claimed_at: datetime.datetime, error: Exception)
     if not isinstance(error, smtplib.SMTPException | OSError):
         logger.exception("delivery %s failed", delivery.id, exc_info=error)
     _finish(delivery.id, claimed_at, status=Delivery.Status.FAILED, error=text)
+    refusal = _permanent_refusal(error)
+    if refusal and delivery.subscriber is not None:
+        suppressions.subscriber_suppress(email=delivery.subscriber.email, reason=refusal)
     return Outcome.FAILED
+
+
+def _permanent_refusal(error: Exception) -> str:
+    """The server's words when it refused the recipient for good (5xx at RCPT), else ""."""
+    if not isinstance(error, smtplib.SMTPRecipientsRefused):
+        return ""
+    replies = [(code, reply) for code, reply in error.recipients.values() if code >= 500]
+    return "; ".join(
+        f"SMTP {code} {reply.decode(errors='replace') if isinstance(reply, bytes) else reply}"
+        for code, reply in replies
+    )
 
 
 def pending_for(digest_id: int) -> list[int]:

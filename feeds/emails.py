@@ -5,17 +5,21 @@ English, its sections), which the web archive shares."""
 
 from __future__ import annotations
 
+import datetime
 import re
+import textwrap
 from dataclasses import dataclass
-from email.utils import make_msgid
+from email.header import Header
+from email.message import Message as PyMessage
+from email.policy import compat32
+from email.utils import format_datetime, make_msgid
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
-from django.utils import translation
+from django.utils import timezone, translation
 
-from feeds import weeks
 from feeds.models import Digest
 from timeline import dates, selectors
 
@@ -28,15 +32,21 @@ WORDS: dict[str, dict[str, str]] = {
     "fr": {
         "lang": "fr",
         "title": "Quoi de neuf au Kazakhstan cette semaine ? Numéro {number}",
-        "week": "Semaine {number} : {days}",
-        "scheduled": "Prévu",
-        "intro": "Ce qui a été consigné cette semaine dans le suivi des relations "
-        "entre le Kazakhstan et l'Union européenne, par sujet.",
+        "masthead": "Quoi de neuf au Kazakhstan cette semaine ?",
+        "number": "Numéro {number}",
+        "week": "Semaine du {first} au {last}",
+        "lead": "À la une",
+        "this_week": "Cette semaine",
+        "upcoming": "À venir",
+        "unscheduled": "Date à préciser",
+        "corrections": "Rectificatifs",
+        "archive": "Ajouté aux archives",
+        "archive_intro": "Consignés cette semaine, à propos de dates antérieures :",
+        "more_one": "et 1 autre",
+        "more": "et {n} autres",
         "nothing": "Rien de nouveau cette semaine.",
-        "upcoming": "À venir dans les prochaines semaines",
         "previously": "auparavant :",
         "source": "Source :",
-        "read": "Lire la suite",
         "online": "Lire ce numéro en ligne",
         "your_topics": "Vos sujets :",
         "all_topics": "tous les sujets",
@@ -44,30 +54,41 @@ WORDS: dict[str, dict[str, str]] = {
         "de kztrack.",
         "preferences": "Changer mes sujets ou ma langue",
         "unsubscribe": "Se désabonner",
+        "awaiting": "Prévu, à confirmer",
         "test": "[TEST]",
+        "test_note": "Ceci est un essai envoyé à la rédaction : aucun abonné ne l'a reçu.",
     },
     "en": {
         "lang": "en",
         "title": "What's new in Kazakhstan this week? Issue {number}",
-        "week": "Week {number}: {days}",
-        "scheduled": "Scheduled",
-        "intro": "What was recorded this week in the tracker of relations between "
-        "Kazakhstan and the European Union, by topic (developments are written in French).",
+        "masthead": "What's new in Kazakhstan this week?",
+        "number": "Issue {number}",
+        "week": "Week of {first} to {last}",
+        "lead": "Top story",
+        "this_week": "This week",
+        "upcoming": "Coming up",
+        "unscheduled": "Date to be confirmed",
+        "corrections": "Corrections",
+        "archive": "Added to the archive",
+        "archive_intro": "Recorded in the tracker this week (developments are written in French):",
+        "more_one": "and 1 more",
+        "more": "and {n} more",
         "nothing": "Nothing new this week.",
-        "upcoming": "Coming up in the next weeks",
-        "corrected": "Correction",
         "previously": "previously:",
         "source": "Source:",
-        "read": "Read more",
         "online": "Read this issue online",
         "your_topics": "Your topics:",
         "all_topics": "all topics",
         "why": "You receive this email because you subscribed to kztrack's weekly digest.",
         "preferences": "Change my topics or language",
         "unsubscribe": "Unsubscribe",
+        "awaiting": "Scheduled, to be confirmed",
         "test": "[TEST]",
+        "test_note": "This is a test sent to the editors: no subscriber received it.",
     },
 }
+
+ARCHIVE_CAP = 5
 
 
 def words_for(lang: str) -> dict[str, str]:
@@ -79,73 +100,138 @@ def digest_title(*, number: int, lang: str = "fr") -> str:
     return words_for(lang)["title"].format(number=number)
 
 
-def _label(item: dict, words: dict[str, str]) -> str:
-    """The mark before an item: what changed, or nothing for plain news and upcoming."""
-    action = item["action"]
-    if action == "recorded":
-        return words["scheduled"] if item["status"] == "scheduled" else ""
-    if action == "scheduled":
-        return ""  # its section says it is to come
-    return selectors.action_label(action=action, lang=words["lang"])
+def week_in_words(monday: datetime.date, sunday: datetime.date, lang: str) -> str:
+    """'Semaine du 24 au 30 novembre 2025', 'Week of 24 to 30 November 2025'; the month and
+    the year are said once when the two days share them."""
+    last = dates.display(sunday.isoformat(), lang)
+    first = dates.display(monday.isoformat(), lang)
+    if monday.year == sunday.year:
+        first = first.rsplit(" ", 1)[0]  # "24 novembre 2025" → "24 novembre"
+        if monday.month == sunday.month:
+            first = first.split(" ", 1)[0]  # → "24", "1er"
+    return words_for(lang)["week"].format(first=first, last=last)
 
 
-def _shown(item: dict, words: dict[str, str], lang: str) -> dict:
+def _label(item: dict, lang: str) -> str:
+    """What changed, from the event-type registry ("Corrigé"); for the week's news, only
+    a development still scheduled (its date has come, no one has confirmed it yet)."""
+    if item["action"]:
+        return selectors.action_label(action=item["action"], lang=lang)
+    return words_for(lang)["awaiting"] if item["status"] == selectors.Status.SCHEDULED else ""
+
+
+def _source_date(text: str, lang: str) -> str:
+    return dates.display(text, lang) if text and dates.is_valid(text) else text
+
+
+def _shown(item: dict, lang: str, *, label: bool = False) -> dict:
+    """An item in the reader's language. Labels say what changed (Rectificatifs) or that a
+    development of the week awaits confirmation; the agenda needs none."""
+    source = item.get("source")
     return {
         **item,
-        "label": _label(item, words),
+        "label": _label(item, lang) if label or item.get("action") else "",
         "date_display": dates.display(item["date"], lang),
         "previous_date_display": dates.display(item["previous_date"], lang)
         if item.get("previous_date")
         else "",
+        "source": {**source, "date": _source_date(source.get("date", ""), lang)}
+        if source
+        else None,
     }
 
 
 def digest_view(
-    content: dict[str, Any], *, lang: str = "fr", topics: list[str] | None = None
+    content: dict[str, Any],
+    *,
+    number: int,
+    lang: str = "fr",
+    topics: list[str] | None = None,
 ) -> dict[str, Any]:
-    """What one reader sees of an issue: the sections of the topics they follow (None: all),
-    in their language. A development with several topics appears once, under the first
-    of its topics the reader follows."""
+    """What one reader sees of an issue: the sections of the topics they follow (None:
+    all), in their language. Cette semaine is grouped by topic; a development with several
+    topics appears once, under the first of its topics the reader follows. The lead and
+    the editors' introduction are for every reader."""
     words = words_for(lang)
     followed = None if topics is None else set(topics)
-    sections: dict[str, dict[str, Any]] = {
+
+    def kept(items: list[dict]) -> list[dict]:
+        return [
+            _shown(item, lang)
+            for item in items
+            if followed is None or followed & set(item["topics"])
+        ]
+
+    groups: dict[str, dict[str, Any]] = {
         topic["slug"]: {"slug": topic["slug"], "name": topic.get(lang) or topic["fr"], "items": []}
         for topic in content["topics"]
         if followed is None or topic["slug"] in followed
     }
-    for item in content["items"]:
-        slug = next((s for s in item["topics"] if s in sections), None)
+    for item in content["this_week"]:
+        slug = next((s for s in item["topics"] if s in groups), None)
         if slug is not None:
-            sections[slug]["items"].append(_shown(item, words, lang))
-    upcoming = [
-        _shown(item, words, lang)
-        for item in content["upcoming"]
-        if followed is None or followed & set(item["topics"])
-    ]
-    days = dates.display(f"{content['monday']}/{content['sunday']}", lang)
-    number = weeks.week_parse(content["week"])[1]
-    return {
+            groups[slug]["items"].append(_shown(item, lang, label=True))
+    archive = kept(content["archive"])
+    more = len(archive) - ARCHIVE_CAP
+    monday = datetime.date.fromisoformat(content["monday"])
+    sunday = datetime.date.fromisoformat(content["sunday"])
+    view: dict[str, Any] = {
         "words": words,
         "lang": lang,
-        "week_display": words["week"].format(number=number, days=days),
-        "sections": [section for section in sections.values() if section["items"]],
-        "upcoming": upcoming,
+        "masthead": words["masthead"],
+        "number_display": words["number"].format(number=number),
+        "week_display": week_in_words(monday, sunday, lang),
+        "introduction": [p.strip() for p in content["introduction"].split("\n\n") if p.strip()],
+        "lead": _shown(content["lead"], lang) if content.get("lead") else None,
+        "this_week": [group for group in groups.values() if group["items"]],
+        "upcoming": kept(content["upcoming"]),
+        "unscheduled": kept(content["unscheduled"]),
+        "corrections": kept(content["corrections"]),
+        "archive": archive[:ARCHIVE_CAP],
+        "archive_more": (words["more_one"] if more == 1 else words["more"].format(n=more))
+        if more > 0
+        else "",
+        "archive_url": f"{settings.SITE_URL}/",
     }
+    sections = ("lead", "this_week", "upcoming", "unscheduled", "corrections", "archive")
+    view["nothing"] = not any(view[name] for name in sections)
+    return view
 
 
 def digest_render(
-    content: dict[str, Any], *, lang: str = "fr", topics: list[str] | None = None
+    content: dict[str, Any], *, number: int, lang: str = "fr", topics: list[str] | None = None
 ) -> tuple[str, str]:
     """(html, text) of the issue's body for one reader; the HTML carries inline CSS."""
-    context = digest_view(content, lang=lang, topics=topics)
+    context = digest_view(content, number=number, lang=lang, topics=topics)
     html = render_to_string("emails/_digest-content.html", context)
     text = tidy_text(render_to_string("emails/_digest-content.txt", context))
     return html, text
 
 
+TEXT_WIDTH = 72
+
+
+def _wrapped(line: str) -> list[str]:
+    """A long line of prose wrapped at TEXT_WIDTH, keeping its indent; links stay whole."""
+    if len(line) <= TEXT_WIDTH or "://" in line:
+        return [line]
+    indent = line[: len(line) - len(line.lstrip())]
+    # A list item's next lines align with its text, after the bullet.
+    hanging = indent + "  " if line.lstrip()[:2] in ("* ", "- ") else indent
+    return textwrap.wrap(
+        line.strip(),
+        TEXT_WIDTH,
+        initial_indent=indent,
+        subsequent_indent=hanging,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+
+
 def tidy_text(text: str) -> str:
-    """Plain text from a template: no trailing spaces, at most one blank line in a row."""
-    lines = [line.rstrip() for line in text.strip().splitlines()]
+    """Plain text from a template, as an email reads: no trailing spaces, at most one blank
+    line in a row, prose wrapped at 72 characters."""
+    lines = [wrapped for line in text.strip().splitlines() for wrapped in _wrapped(line.rstrip())]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)) + "\n"
 
 
@@ -161,20 +247,58 @@ class Recipient:
     preferences_url: str
 
 
+class Message(EmailMultiAlternatives):
+    """Django's message with headers kept within the RFCs, whatever the backend: RFC 2047
+    encoded words of at most 75 characters, lines folded at 78 octets (RFC 5322 2.1.1).
+
+    Django encodes a non-ASCII header as one Header with no name and a 76-character
+    limit, so an encoded word can reach 76 characters and its line, with the header's
+    name, more than 78. Here such headers are encoded again knowing their name, and the
+    message is written out with lines folded at 76 (a continuation line is a space and
+    one encoded word: at most 75 characters).
+    """
+
+    def message(self):
+        msg = super().message()
+        msg.policy = FOLDED
+        for name in ENCODED_HEADERS:
+            value = self._header_text(name)
+            if value is not None and not value.isascii():
+                del msg[name]
+                # Message.__setitem__ itself: Django's would turn the Header into text.
+                PyMessage.__setitem__(msg, name, Header(value, "utf-8", header_name=name))
+        return msg
+
+    def _header_text(self, name: str) -> str | None:
+        if name == "Subject":
+            return str(self.subject)
+        headers = {k.lower(): str(v) for k, v in self.extra_headers.items()}
+        return headers.get(name.lower())
+
+
+# Headers whose text may be non-ASCII (addresses are Django's sanitize_address's job).
+ENCODED_HEADERS = ("Subject", "List-Id")
+FOLDED = compat32.clone(max_line_length=76)
+
+
 def message_build(
     *, template: str, context: dict, to: str, headers: dict[str, str] | None = None
 ) -> EmailMultiAlternatives:
-    """The message from emails/<template>-subject.txt, -body.txt and -body.html."""
+    """The message from emails/<template>-subject.txt, -body.txt and -body.html, dated in
+    our time zone (not -0000) and with a Message-ID from our own domain."""
     subject = render_to_string(f"emails/{template}-subject.txt", context)
     text = tidy_text(render_to_string(f"emails/{template}-body.txt", context))
     html = render_to_string(f"emails/{template}-body.html", context)
-    message = EmailMultiAlternatives(
+    message = Message(
         subject=" ".join(subject.split()),  # one line, whatever the template's whitespace
         body=text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[to],
-        # A Message-ID from our own domain, not the sending host's name.
-        headers={"Message-ID": make_msgid(domain=settings.SITE_DOMAIN), **(headers or {})},
+        headers={
+            "Date": format_datetime(timezone.localtime()),
+            "Message-ID": make_msgid(domain=settings.SITE_DOMAIN),
+            **(headers or {}),
+        },
     )
     message.attach_alternative(html, "text/html")
     return message
@@ -190,19 +314,26 @@ def digest_message_id(*, digest: Digest, delivery_id: int) -> str:
     return f"<digest-{digest.number}.{delivery_id}@{settings.SITE_DOMAIN}>"
 
 
-def digest_message(
-    *, digest: Digest, recipient: Recipient, message_id: str, test: bool = False
+def issue_message(
+    *,
+    content: dict[str, Any],
+    number: int,
+    recipient: Recipient,
+    message_id: str,
+    test: bool = False,
 ) -> EmailMultiAlternatives:
-    """The issue for one recipient: their topics, their language, one-click unsubscribe."""
-    view = digest_view(digest.content, lang=recipient.language, topics=recipient.topics)
+    """An issue's content for one recipient: their topics, their language, one-click
+    unsubscribe. A test (a draft or a published issue sent to an editor) says so in its
+    subject and at its top."""
+    view = digest_view(content, number=number, lang=recipient.language, topics=recipient.topics)
     words = view["words"]
-    title = digest_title(number=digest.number, lang=recipient.language)
+    title = digest_title(number=number, lang=recipient.language)
     context = {
         **view,
-        "digest": digest,
         "title": f"{words['test']} {title}" if test else title,
+        "test": test,
         "recipient": recipient,
-        "online_url": f"{settings.SITE_URL}/digests/{digest.number}/",
+        "online_url": f"{settings.SITE_URL}/digests/{number}/",
     }
     headers = {
         "Message-ID": message_id,
@@ -212,6 +343,19 @@ def digest_message(
         "Content-Language": recipient.language,
     }
     return message_build(template="digest", context=context, to=recipient.email, headers=headers)
+
+
+def digest_message(
+    *, digest: Digest, recipient: Recipient, message_id: str, test: bool = False
+) -> EmailMultiAlternatives:
+    """A published issue for one recipient, from its frozen content."""
+    return issue_message(
+        content=digest.content,
+        number=digest.number,
+        recipient=recipient,
+        message_id=message_id,
+        test=test,
+    )
 
 
 def confirmation_message(*, email: str, language: str, confirm_url: str) -> EmailMultiAlternatives:

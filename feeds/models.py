@@ -19,8 +19,11 @@ class Language(models.TextChoices):
 
 class SubscriberQuerySet(models.QuerySet):
     def active(self) -> "SubscriberQuerySet":
-        """Confirmed and not unsubscribed: the only addresses we ever send a digest to."""
-        return self.filter(confirmed_at__isnull=False, unsubscribed_at__isnull=True)
+        """Confirmed, not unsubscribed, not suppressed: the only addresses we ever send a
+        digest to."""
+        return self.filter(
+            confirmed_at__isnull=False, unsubscribed_at__isnull=True, suppressed_at__isnull=True
+        )
 
 
 class Subscriber(models.Model):
@@ -35,6 +38,10 @@ class Subscriber(models.Model):
     confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
     unsubscribed_at = models.DateTimeField(_("unsubscribed"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    # A permanent failure (an SMTP 5xx, an ESP's bounce or complaint) stops future issues;
+    # the reason is what the server or the ESP said, for the admin.
+    suppressed_at = models.DateTimeField(_("suppressed"), null=True, blank=True)
+    suppression_reason = models.TextField(_("suppression reason"), blank=True)
 
     objects = SubscriberQuerySet.as_manager()
 
@@ -51,7 +58,11 @@ class Subscriber(models.Model):
 
     @property
     def is_active(self) -> bool:
-        return self.confirmed_at is not None and self.unsubscribed_at is None
+        return (
+            self.confirmed_at is not None
+            and self.unsubscribed_at is None
+            and self.suppressed_at is None
+        )
 
     def topic_slugs(self) -> list[str] | None:
         """The slugs followed, or None for all topics."""
@@ -85,6 +96,54 @@ class Digest(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class DraftFrozen(Exception):
+    """The draft's issue is published: it never changes again."""
+
+
+class DigestDraft(models.Model):
+    """What editors prepare for a week's issue before it goes out: an introduction, a lead
+    development, and items moved up or hidden. Publication reads it as it stands and links
+    it to the issue; from then on it is frozen (`save` refuses)."""
+
+    week = models.CharField(_("ISO week"), max_length=8, unique=True)
+    introduction = models.TextField(_("editors' introduction"), blank=True)
+    lead = models.UUIDField(_("lead development"), null=True, blank=True)
+    # Development ids, in the order editors want them first within their section.
+    order = models.JSONField(default=list, blank=True)
+    hidden = models.JSONField(default=list, blank=True)
+    updated_by = models.CharField(_("updated by"), max_length=150, blank=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    digest = models.OneToOneField(
+        Digest,
+        null=True,
+        blank=True,
+        related_name="draft",
+        on_delete=models.PROTECT,
+        verbose_name=_("published as"),
+    )
+
+    class Meta:
+        ordering = ["-week"]
+        verbose_name = _("digest draft")
+        verbose_name_plural = _("digest drafts")
+
+    def __str__(self) -> str:
+        return self.week
+
+    def save(self, *args, **kwargs):
+        # Once the issue is linked (at publication), any save is an edit of a frozen draft.
+        if (
+            self.pk is not None
+            and DigestDraft.objects.filter(pk=self.pk, digest__isnull=False).exists()
+        ):
+            raise DraftFrozen(f"the issue of {self.week} is published: its draft is frozen")
+        super().save(*args, **kwargs)
+
+    @property
+    def is_frozen(self) -> bool:
+        return self.digest_id is not None
 
 
 class Delivery(models.Model):

@@ -86,10 +86,10 @@ def _resume_on_start(sender=None, **kwargs) -> None:
 # --- services that enqueue ---------------------------------------------------------------
 
 
-def digest_publish_and_fan_out(*, week: str) -> digests.Published:
+def digest_publish_and_fan_out(*, week: str, force: bool = False) -> digests.Published:
     """Publish the week's issue (see digests.digest_publish) and, when this call created it,
     start sending it once the transaction commits."""
-    published = digests.digest_publish(week=week)
+    published = digests.digest_publish(week=week, force=force)
     if published.created and published.digest is not None:
         digest_id = published.digest.id
         transaction.on_commit(lambda: send_digest.delay(digest_id))

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from feeds import views
 
@@ -17,5 +17,8 @@ urlpatterns = [
     path("feeds/topics/<slug:slug>.atom", views.topic_feed, {"fmt": "atom"}, name="topic-atom"),
     path("feeds/digests.rss", views.digests_feed, {"fmt": "rss"}, name="digests-rss"),
     path("feeds/digests.atom", views.digests_feed, {"fmt": "atom"}, name="digests-atom"),
+    # ESPs report bounces and complaints here (feeds/suppressions.py), authenticated with
+    # ANYMAIL["WEBHOOK_SECRET"] as anymail documents.
+    path("anymail/", include("anymail.urls")),
     path("feeds/upcoming.ics", views.upcoming_ics, name="upcoming-ics"),
 ]

@@ -104,6 +104,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "ninja",
+    "anymail",
     "csp",
     "axes",  # last of the apps, as django-axes asks
 ]
@@ -229,6 +230,15 @@ EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", f"kztrack <digest@{SITE_DOMAIN}>")
+# An ESP through django-anymail: EMAIL_BACKEND=anymail.backends.postmark.EmailBackend (or
+# amazon_ses, mailgun, brevo...) and its settings as ANYMAIL_<NAME> variables, such as
+# ANYMAIL_POSTMARK_SERVER_TOKEN. ANYMAIL_WEBHOOK_SECRET ("user:password") guards the
+# tracking webhooks at /anymail/<esp>/tracking/ (bounces and complaints suppress).
+ANYMAIL = {
+    name.removeprefix("ANYMAIL_"): value
+    for name, value in os.environ.items()
+    if name.startswith("ANYMAIL_") and value
+}
 
 # The digest's numbering starts here; an empty week makes no issue unless told otherwise.
 DIGEST_FIRST_NUMBER = env_int("DIGEST_FIRST_NUMBER", 1)

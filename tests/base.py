@@ -16,6 +16,7 @@ EDITORS_MIGRATIONS = (
     "timeline.migrations.0003_editors_group",
     "timeline.migrations.0005_editors_api_tokens",
     "feeds.migrations.0002_editors_permissions",
+    "feeds.migrations.0004_editors_draft_permissions",
 )
 
 

@@ -62,7 +62,9 @@ def test_redis_restarted_mid_fan_out_loses_no_one_and_sends_nobody_twice(
     sink.hold_rcpt_number = 30  # the fan-out stops at the 30th message until released
 
     processes.start("worker")
-    processes.manage("publish_digest", "--week", weeks.week_of(development.first_recorded_at))
+    processes.manage(
+        "publish_digest", "--force", "--week", weeks.week_of(development.first_recorded_at)
+    )
     issue = Digest.objects.get()
     wait_for(lambda: sink.held, timeout=90, what="the fan-out to reach the 30th message")
 
@@ -253,7 +255,9 @@ def test_two_beats_firing_at_once_still_make_one_issue_sent_once(processes, smtp
         for _ in range(2)
     ]
     racers += [
-        threading.Thread(target=processes.manage, args=("publish_digest", "--week", week))
+        threading.Thread(
+            target=processes.manage, args=("publish_digest", "--force", "--week", week)
+        )
         for _ in range(2)
     ]
     for racer in racers:
@@ -301,7 +305,9 @@ def test_smtp_down_then_refusing_then_back_sends_everyone_once(own_redis, tmp_pa
     pool = Processes(server.port, own_redis.url, tmp_path)
     try:
         pool.start("worker")
-        pool.manage("publish_digest", "--week", weeks.week_of(development.first_recorded_at))
+        pool.manage(
+            "publish_digest", "--force", "--week", weeks.week_of(development.first_recorded_at)
+        )
         issue = Digest.objects.get()
 
         # 1. The server is down: every delivery fails once and waits for its retry.

@@ -16,7 +16,8 @@ from django.utils import timezone
 
 from feeds.models import Subscriber
 from kztrack.celery import app as celery_app
-from tests.base import make_world, record
+from tests.base import make_world
+from tests.base import record as record_development
 from tests.feeds.smtp import SmtpServer
 from timeline.models import Development
 
@@ -60,6 +61,13 @@ def subscriber(
     if topics:
         person.topics.set(topics)
     return person
+
+
+def record(**overrides) -> Development:
+    """A development recorded now and, unless told otherwise, dated today: the week's news
+    that its digest tells under Cette semaine."""
+    overrides.setdefault("date", timezone.localdate().isoformat())
+    return record_development(**overrides)
 
 
 def record_at(moment, **overrides) -> Development:

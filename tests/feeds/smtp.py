@@ -28,6 +28,7 @@ class Sink:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.messages: list[tuple[list[str], EmailMessage]] = []
+        self.raw: list[bytes] = []  # each message as it came over the wire
         self.replies: dict[str, list[str]] = {}  # address -> replies to give at RCPT, in turn
         self.hold_rcpt_number: int | None = None  # hold the n-th RCPT (1-based) at the gate
         self.held: list[str] = []
@@ -54,6 +55,7 @@ class Sink:
         message = email.message_from_bytes(envelope.content, policy=policy.default)
         with self.lock:
             self.messages.append((list(envelope.rcpt_tos), message))
+            self.raw.append(envelope.original_content or envelope.content)
         return "250 Message accepted for delivery"
 
     # what the tests read

@@ -1,13 +1,16 @@
 """The digest in the admin: counts per issue, a test to oneself, publishing, erasure."""
 
+import datetime
+
 import pytest
 from django.contrib.auth.models import User
 from django.core import mail
+from django.utils import timezone
 
 from feeds import tasks, weeks
 from feeds.models import Delivery, Digest, Subscriber
 from tests.base import make_editor, make_staff_without_group
-from tests.feeds.conftest import record, subscriber
+from tests.feeds.conftest import record, record_at, subscriber
 
 pytestmark = pytest.mark.django_db
 
@@ -18,7 +21,7 @@ def issue(world):
     subscriber("failed@example.org")
     development = record()
     digest = tasks.digest_publish_and_fan_out(
-        week=weeks.week_of(development.first_recorded_at)
+        force=True, week=weeks.week_of(development.first_recorded_at)
     ).digest
     digest.deliveries.filter(subscriber__email="sent@example.org").update(status="sent")
     digest.deliveries.filter(subscriber__email="failed@example.org").update(
@@ -75,13 +78,19 @@ def test_an_editor_sends_a_test_of_an_issue_to_themselves(client, issue):
 
 
 def test_publishing_from_the_admin_makes_one_issue(client, world, superuser):
-    development = record()
-    week = weeks.week_of(development.first_recorded_at)
+    last_week = timezone.now() - datetime.timedelta(weeks=1)
+    record_at(last_week)
+    week = weeks.week_of(last_week)
     client.force_login(superuser)
     assert client.get("/admin/feeds/digest/publish/").status_code == 200
     client.post("/admin/feeds/digest/publish/", {"week": week})
     client.post("/admin/feeds/digest/publish/", {"week": week})
     assert Digest.objects.filter(week=week).count() == 1
+    # The week in progress is refused, with when it ends.
+    current = weeks.week_of(timezone.now())
+    refused = client.post("/admin/feeds/digest/publish/", {"week": current}, follow=True)
+    assert "still in progress" in refused.content.decode()
+    assert not Digest.objects.filter(week=current).exists()
     bad = client.post("/admin/feeds/digest/publish/", {"week": "next week"})
     assert bad.status_code == 200 and "week" in bad.context["form"].errors
 

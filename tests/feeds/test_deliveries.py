@@ -27,7 +27,7 @@ def over_smtp(settings, smtp):
 def issue(world):
     development = record()
     return tasks.digest_publish_and_fan_out(
-        week=weeks.week_of(development.first_recorded_at)
+        force=True, week=weeks.week_of(development.first_recorded_at)
     ).digest
 
 

@@ -31,7 +31,7 @@ def site(world, settings):
     settings.SITE_URL = SITE
     settings.SITE_DOMAIN = "127.0.0.1"
     development = record(title="Signature de l'APCR", topics=["epca"])
-    tasks.digest_publish_and_fan_out(week=weeks.week_of(development.first_recorded_at))
+    tasks.digest_publish_and_fan_out(force=True, week=weeks.week_of(development.first_recorded_at))
     return development
 
 

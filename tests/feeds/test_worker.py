@@ -28,7 +28,7 @@ def statuses(issue) -> dict[str, int]:
 def publish_now(world):
     development = record(title="Réunion du Conseil de coopération")
     return tasks.digest_publish_and_fan_out(
-        week=weeks.week_of(development.first_recorded_at)
+        force=True, week=weeks.week_of(development.first_recorded_at)
     ).digest
 
 

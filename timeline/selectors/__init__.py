@@ -23,10 +23,12 @@ from timeline.selectors.feeds import (
     News,
     calendar_developments,
     changes_between,
+    dated_between,
     feed_developments,
     feed_topic,
     feed_topics,
     last_news,
+    scheduled_after,
     scheduled_between,
 )
 from timeline.selectors.log import (
@@ -111,4 +113,6 @@ __all__ = [
     "feed_topics",
     "last_news",
     "scheduled_between",
+    "scheduled_after",
+    "dated_between",
 ]

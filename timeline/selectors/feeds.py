@@ -45,6 +45,26 @@ def calendar_developments(*, since: datetime.date) -> list[Development]:
     return list(qs)
 
 
+def dated_between(*, first: datetime.date, last: datetime.date) -> list[Development]:
+    """Developments whose date bounds meet the days first..last and that still stand (not
+    cancelled or retracted), earliest first, with their topics in order."""
+    qs = (
+        Development.objects.filter(date_lower__lte=last, date_upper__gte=first)
+        .exclude(status__in=[Status.CANCELLED, Status.RETRACTED])
+        .order_by("date_lower", "id")
+    )
+    return list(qs.prefetch_related(_topics_in_order()))
+
+
+def scheduled_after(*, day: datetime.date) -> list[Development]:
+    """Scheduled developments whose latest possible day is after `day` (nothing whose date
+    has passed), soonest first."""
+    qs = Development.objects.filter(status=Status.SCHEDULED, date_upper__gt=day).order_by(
+        "date_lower", "id"
+    )
+    return list(qs.prefetch_related(_topics_in_order()))
+
+
 def scheduled_between(*, first: datetime.date, last: datetime.date) -> list[Development]:
     """Scheduled developments whose dates meet the days first..last, soonest first."""
     qs = Development.objects.filter(
@@ -61,6 +81,7 @@ class News:
     note: str  # its public note or reason
     data: dict
     rank: int  # how much readers need to hear it, from the registry
+    opens: bool = False  # the stream's first event: the development entered the record
 
     def label(self, lang: str) -> str:
         return events.by_action(self.action).label(lang)
@@ -75,6 +96,11 @@ class DevelopmentChange:
 
     def has(self, action: str) -> bool:
         return any(n.action == action for n in self.news)
+
+    @property
+    def entered(self) -> bool:
+        """True when the development entered the record in the period."""
+        return any(n.opens for n in self.news)
 
     @property
     def headline(self) -> News:
@@ -92,7 +118,9 @@ def changes_between(*, start: datetime.datetime, end: datetime.datetime) -> list
         data = entry.upcast(event.schema_version, event.data)
         change = changes.setdefault(event.stream_id, DevelopmentChange())
         if entry.is_news(data):
-            change.news.append(News(entry.action, entry.note(data), data, entry.news_rank))
+            change.news.append(
+                News(entry.action, entry.note(data), data, entry.news_rank, event.version == 1)
+            )
     found = Development.objects.filter(id__in=changes).prefetch_related(_topics_in_order())
     for development in found:
         changes[development.id].development = development
