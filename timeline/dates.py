@@ -20,9 +20,9 @@ from dataclasses import dataclass
 
 from django.utils.translation import get_language
 from edtf import (
+    Consecutives,
     Date,
     DateAndTime,
-    Consecutives,
     EarlierConsecutives,
     Interval,
     LaterConsecutives,
