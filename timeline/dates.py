@@ -226,6 +226,23 @@ def is_valid(text: str) -> bool:
     return True
 
 
+CALENDAR_MAX_DAYS = 31
+
+
+def in_calendar(text: str) -> bool:
+    """True when a calendar can hold the date as an event: one exact day, or a span of exact
+    days lasting at most CALENDAR_MAX_DAYS. A month, a season, "vers…" or a window is a date
+    still to be specified, not an event."""
+    date = parse(text)
+    if date.is_day:
+        return True
+    if date.meaning != SPAN or date.approximate or date.uncertain:
+        return False
+    _, (start, end) = _read(date.text)
+    exact = start.precision == end.precision == "day"
+    return exact and (date.upper - date.lower).days < CALENDAR_MAX_DAYS
+
+
 def current_language() -> str:
     """'en' when the request (or the activated translation) is English, else 'fr'."""
     return "en" if (get_language() or "fr").startswith("en") else "fr"
