@@ -69,14 +69,15 @@ def _headline(development: Development) -> str:
 def _text(development: Development, link: str, lang: str) -> str:
     parts = []
     if dates.meaning(development.date) == dates.WINDOW:
-        parts.append(f"<p>{escape(dates.display(development.date, lang))}</p>")
+        parts.append(f"<p>{_html_text(dates.display(development.date, lang))}</p>")
     if development.place:
-        parts.append(f"<p><em>{escape(development.place)}</em></p>")
+        parts.append(f"<p><em>{_html_text(development.place)}</em></p>")
     if development.summary:
-        parts.append(f"<p>{escape(development.summary).replace(chr(10), '<br>')}</p>")
+        parts.append(f"<p>{_html_text(development.summary).replace(chr(10), '<br>')}</p>")
     if development.status_reason:
-        parts.append(f"<p>{escape(development.status_reason)}</p>")
-    parts.append(f'<p><a href="{escape(link)}">{escape(_("Sources and history"))}</a></p>')
+        parts.append(f"<p>{_html_text(development.status_reason)}</p>")
+    label = _html_text(_("Sources and history"))
+    parts.append(f'<p><a href="{escape(link)}">{label}</a></p>')
     return "".join(parts)
 
 
