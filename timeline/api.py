@@ -132,7 +132,7 @@ def _filters(params: TimelineQuery) -> selectors.TimelineFilters:
 
 @router.get("/timeline", response={200: TimelineOut, **READ_ERRORS}, url_name="timeline")
 def timeline(request: HttpRequest, params: Query[TimelinePageQuery]):
-    """Developments in (date_lower, id) order, filtered, one page after `cursor`."""
+    """Developments in date order (date_sort, then id), filtered, one page after `cursor`."""
     filters = _filters(params)
     page = selectors.timeline_page(
         filters=filters, cursor=params.cursor or None, limit=params.limit
