@@ -87,19 +87,20 @@ ACTIONS = {
 
 
 class YearFilter(admin.SimpleListFilter):
-    """The year a development starts (its earliest possible day)."""
+    """The year a development sits in the timeline (its earliest possible day, or the end
+    of a window known only by its end)."""
 
     title = _("year")
     parameter_name = "year"
 
     def lookups(self, request, model_admin):
-        years = Development.objects.dates("date_lower", "year", order="DESC")
+        years = Development.objects.dates("date_sort", "year", order="DESC")
         return [(str(day.year), str(day.year)) for day in years]
 
     def queryset(self, request, queryset):
         value = self.value()
         if value and value.isdigit():
-            return queryset.filter(date_lower__year=int(value))
+            return queryset.filter(date_sort__year=int(value))
         return queryset
 
 
