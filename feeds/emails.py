@@ -30,6 +30,7 @@ WORDS: dict[str, dict[str, str]] = {
         "title": "Quoi de neuf au Kazakhstan cette semaine ? Numéro {number}",
         "week": "Semaine {number} : {days}",
         "scheduled": "Prévu",
+        "awaiting_confirmation": "À confirmer",
         "intro": "Ce qui a été consigné cette semaine dans le suivi des relations "
         "entre le Kazakhstan et l'Union européenne, par sujet.",
         "nothing": "Rien de nouveau cette semaine.",
@@ -51,6 +52,7 @@ WORDS: dict[str, dict[str, str]] = {
         "title": "What's new in Kazakhstan this week? Issue {number}",
         "week": "Week {number}: {days}",
         "scheduled": "Scheduled",
+        "awaiting_confirmation": "Awaiting confirmation",
         "intro": "What was recorded this week in the tracker of relations between "
         "Kazakhstan and the European Union, by topic (developments are written in French).",
         "nothing": "Nothing new this week.",
@@ -83,7 +85,10 @@ def _label(item: dict, words: dict[str, str]) -> str:
     """The mark before an item: what changed, or nothing for plain news and upcoming."""
     action = item["action"]
     if action == "recorded":
-        return words["scheduled"] if item["status"] == "scheduled" else ""
+        # A development recorded as scheduled whose date had passed at publication is
+        # awaiting confirmation, never "Prévu".
+        status = item["status"]
+        return words[status] if status in ("scheduled", "awaiting_confirmation") else ""
     if action == "scheduled":
         return ""  # its section says it is to come
     return selectors.action_label(action=action, lang=words["lang"])
