@@ -408,6 +408,7 @@ class ReadModels:
                 s.date,
                 s.lower,
                 s.upper,
+                s.lower,  # date_sort: the bench's dates are points and spans, never windows
                 e.date_note,
                 s.status,
                 e.place,
@@ -429,7 +430,8 @@ class ReadModels:
 
 
 DEVELOPMENT_COLUMNS = (
-    "id, version, title, summary, kind, date, date_lower, date_upper, date_note, status, "
+    "id, version, title, summary, kind, date, date_lower, date_upper, date_sort, date_note, "
+    "status, "
     "place, stage, sources, corrections, reschedulings, status_reason, search_text, "
     "first_recorded_at, updated_at, last_position"
 )

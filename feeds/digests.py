@@ -114,7 +114,7 @@ def _item(development: Any, action: str = "", note: str = "", previous_date: str
         "date": development.date,
         "date_lower": development.date_lower.isoformat(),
         "place": development.place,
-        "status": development.status,
+        "status": development.shown_status,  # awaiting_confirmation once its date passed
         "action": action,
         "note": note,
         "previous_date": previous_date,

@@ -117,7 +117,10 @@ def _label(item: dict, lang: str) -> str:
     a development still scheduled (its date has come, no one has confirmed it yet)."""
     if item["action"]:
         return selectors.action_label(action=item["action"], lang=lang)
-    return words_for(lang)["awaiting"] if item["status"] == selectors.Status.SCHEDULED else ""
+    # A development still scheduled whose date has come (the read model's status, or the
+    # status readers see once its date has passed) is awaiting confirmation.
+    waiting = (selectors.Status.SCHEDULED, "awaiting_confirmation")
+    return words_for(lang)["awaiting"] if item["status"] in waiting else ""
 
 
 def _source_date(text: str, lang: str) -> str:

@@ -26,7 +26,6 @@ from timeline import dates, selectors
 
 CACHE_SECONDS = 3600  # also bounds how long a renamed topic shows its old name
 FEED_LENGTH = 50
-CALENDAR_PAST_DAYS = 90  # recent past stays, so calendars see cancellations and changes
 EPOCH = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
 
 RSS = "application/rss+xml; charset=utf-8"
@@ -34,7 +33,15 @@ ATOM = "application/atom+xml; charset=utf-8"
 ICS = "text/calendar; charset=utf-8"
 
 # Domain wording, French like the content (the feeds declare language fr).
-_PREFIX = {selectors.Status.RETRACTED: "[Retiré] ", selectors.Status.CANCELLED: "[Annulé] "}
+_PREFIX: dict[str, str] = {
+    selectors.ShownStatus.RETRACTED: "[Retiré] ",
+    selectors.ShownStatus.CANCELLED: "[Annulé] ",
+    selectors.ShownStatus.AWAITING_CONFIRMATION: "[À confirmer] ",
+}
+_AWAITING = (
+    "À confirmer : la date est passée et la rédaction n'a pas encore confirmé que cela a eu "
+    "lieu, ni annoncé d'annulation ou de report."
+)
 
 
 @dataclass(frozen=True)
@@ -111,6 +118,8 @@ def _development_html(development, news: selectors.News | None) -> str:
         parts.append(
             format_html("<p><strong>{} :</strong> {}</p>", label, development.status_reason)
         )
+    if development.awaiting_confirmation:
+        parts.append(format_html("<p><strong>{}</strong></p>", _AWAITING))
     if development.summary:
         parts.append(format_html("<p>{}</p>", development.summary))
     if development.sources:
@@ -149,13 +158,15 @@ def _development_summary(development) -> str:
         summary = f"Retiré : {development.status_reason} {summary}"
     elif development.status == selectors.Status.CANCELLED:
         summary = f"Annulé : {development.status_reason} {summary}"
+    elif development.awaiting_confirmation:
+        summary = f"{_AWAITING} {summary}"
     return summary
 
 
 def _add_development(fg: FeedGenerator, development, news: selectors.News | None) -> None:
     fe = fg.add_entry(order="append")
     fe.id(f"urn:uuid:{development.id}")
-    fe.title(_PREFIX.get(selectors.Status(development.status), "") + development.title)
+    fe.title(_PREFIX.get(development.shown_status, "") + development.title)
     fe.link(href=_url(f"/developments/{development.id}/"), rel="alternate")
     fe.summary(_development_summary(development))
     fe.content(_development_html(development, news), type="html")
@@ -235,10 +246,13 @@ def _calendar_status(development) -> str:
 
 
 def upcoming_calendar() -> Document:
-    """Developments from CALENDAR_PAST_DAYS ago on, as all-day VEVENTs.
+    """What is coming, as all-day VEVENTs: developments not yet past whose date is a day or
+    a span of at most 31 days (a month, a season or a window is no calendar event; the
+    upcoming page lists them as "date to be specified").
 
-    UID is the development's id; SEQUENCE counts its reschedulings, so a calendar that
-    already has the event replaces it when the date moves.
+    UID is the development's id; SEQUENCE counts the changes a calendar shows (reschedule,
+    confirmation, cancellation, retraction, a corrected title, date or place), so a
+    calendar that already has the event replaces it (RFC 5545).
     """
     stamp, changed = _log_stamp()
     today = timezone.localdate()
@@ -250,19 +264,18 @@ def upcoming_calendar() -> Document:
         calendar.add("calscale", "GREGORIAN")
         calendar.add("x-wr-calname", "kztrack — à venir")
         calendar.add("x-wr-timezone", "Europe/Brussels")
-        since = today - datetime.timedelta(days=CALENDAR_PAST_DAYS)
-        for development in selectors.calendar_developments(since=since):
+        developments = selectors.calendar_developments(since=today)
+        sequences = selectors.calendar_sequences(ids=[d.id for d in developments])
+        for development in developments:
             event = icalendar.Event()
             event.add("uid", f"{development.id}@{settings.SITE_DOMAIN}")
-            event.add(
-                "summary", _PREFIX.get(selectors.Status(development.status), "") + development.title
-            )
+            event.add("summary", _PREFIX.get(development.shown_status, "") + development.title)
             event.add("dtstart", development.date_lower)
             event.add("dtend", development.date_upper + datetime.timedelta(days=1))
             event.add("dtstamp", development.updated_at)
             event.add("created", development.first_recorded_at)
             event.add("last-modified", development.updated_at)
-            event.add("sequence", development.reschedulings)
+            event.add("sequence", sequences[development.id])
             event.add("status", _calendar_status(development))
             event.add("transp", "TRANSPARENT")
             event.add("description", _development_summary(development))

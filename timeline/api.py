@@ -40,6 +40,7 @@ from timeline.schemas import (
     TLTimeline,
     TopicDetailOut,
     TopicOut,
+    absolute,
     development_out,
     event_out,
     history_out,
@@ -131,7 +132,7 @@ def _filters(params: TimelineQuery) -> selectors.TimelineFilters:
 
 @router.get("/timeline", response={200: TimelineOut, **READ_ERRORS}, url_name="timeline")
 def timeline(request: HttpRequest, params: Query[TimelinePageQuery]):
-    """Developments in (date_lower, id) order, filtered, one page after `cursor`."""
+    """Developments in date order (date_sort, then id), filtered, one page after `cursor`."""
     filters = _filters(params)
     page = selectors.timeline_page(
         filters=filters, cursor=params.cursor or None, limit=params.limit
@@ -139,7 +140,7 @@ def timeline(request: HttpRequest, params: Query[TimelinePageQuery]):
     next_url = None
     if page.next_cursor:
         query = {**filters.as_params(), "cursor": page.next_cursor, "limit": params.limit}
-        next_url = request.build_absolute_uri(f"{request.path}?{urlencode(query)}")
+        next_url = absolute(f"{request.path}?{urlencode(query)}")
     body = {
         "items": [development_out(request, d) for d in page.items],
         "next_cursor": page.next_cursor,
@@ -171,7 +172,7 @@ def timeline_timelinejs(request: HttpRequest, params: Query[TimelineJSQuery]):
             break
     items.reverse()
     title = "Kazakhstan – Union européenne" if params.lang == "fr" else "Kazakhstan – EU"
-    body = timelinejs(items, lang=params.lang, title=title, build_url=request.build_absolute_uri)
+    body = timelinejs(items, lang=params.lang, title=title, build_url=absolute)
     # TimelineJS wants absent parts left out, not null.
     content = _dump(TLTimeline, body, exclude_none=True)
     return _read(request, content, last_modified=selectors.latest_change())
@@ -275,9 +276,7 @@ def _written(
         etag=_development_etag(development, content),
         last_modified=development.updated_at,
     )
-    response["Location"] = request.build_absolute_uri(
-        reverse("api-v1:development", args=[development.id])
-    )
+    response["Location"] = absolute(reverse("api-v1:development", args=[development.id]))
     if replayed:
         response["Idempotent-Replayed"] = "true"
     return response

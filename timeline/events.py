@@ -60,6 +60,10 @@ def _always(data: Payload) -> bool:
     return True
 
 
+def _never(data: Payload) -> bool:
+    return False
+
+
 @dataclass(frozen=True)
 class EventType:
     """One type of event. `upcasters[n]` turns a payload of schema version n into n + 1."""
@@ -74,6 +78,9 @@ class EventType:
     is_public: Callable[[Payload], bool] = _always  # False: left out of the public history
     note_field: str = ""  # the payload's public text: "note" (a correction), "reason", or none
     news_rank: int = 0  # when a week holds several, the digest tells the highest
+    # True: a calendar entry shows the change (date, status, title, place), so iCalendar's
+    # SEQUENCE grows by one (RFC 5545).
+    changes_calendar: Callable[[Payload], bool] = _never
 
     def note(self, data: Payload) -> str:
         """The public note or reason the event carries ("" when none)."""
@@ -170,6 +177,7 @@ def _with_date(state: State, text: str) -> None:
     state["date"] = parsed.text
     state["date_lower"] = parsed.lower
     state["date_upper"] = parsed.upper
+    state["date_sort"] = parsed.anchor
 
 
 def _recorded_v1_to_v2(data: Payload) -> Payload:
@@ -219,6 +227,13 @@ def _not_silent(data: Payload) -> bool:
     return not data.get("silent")
 
 
+CALENDAR_FIELDS = frozenset({"title", "date", "place"})
+
+
+def _changes_calendar_fields(data: Payload) -> bool:
+    return bool(CALENDAR_FIELDS & set(data.get("changes", {})))
+
+
 @event_type(
     "DevelopmentCorrected",
     schema_version=1,
@@ -227,6 +242,7 @@ def _not_silent(data: Payload) -> bool:
     is_news=_not_silent,
     is_public=_not_silent,
     note_field="note",
+    changes_calendar=_changes_calendar_fields,
 )
 def corrected(state: State | None, event: EventLike, data: Payload) -> State:
     assert state is not None
@@ -247,6 +263,7 @@ def corrected(state: State | None, event: EventLike, data: Payload) -> State:
     labels={"fr": "Reprogrammé", "en": "Rescheduled"},
     note_field="note",
     news_rank=2,
+    changes_calendar=_always,
 )
 def rescheduled(state: State | None, event: EventLike, data: Payload) -> State:
     assert state is not None
@@ -262,6 +279,7 @@ def rescheduled(state: State | None, event: EventLike, data: Payload) -> State:
     labels={"fr": "Confirmé : a eu lieu", "en": "Confirmed: it took place"},
     note_field="note",
     news_rank=1,
+    changes_calendar=_always,
 )
 def confirmed(state: State | None, event: EventLike, data: Payload) -> State:
     assert state is not None
@@ -278,6 +296,7 @@ def confirmed(state: State | None, event: EventLike, data: Payload) -> State:
     labels={"fr": "Annulé", "en": "Cancelled"},
     note_field="reason",
     news_rank=4,
+    changes_calendar=_always,
 )
 def cancelled(state: State | None, event: EventLike, data: Payload) -> State:
     assert state is not None
@@ -293,6 +312,7 @@ def cancelled(state: State | None, event: EventLike, data: Payload) -> State:
     labels={"fr": "Retiré", "en": "Retracted"},
     note_field="reason",
     news_rank=5,
+    changes_calendar=_always,
 )
 def retracted(state: State | None, event: EventLike, data: Payload) -> State:
     assert state is not None

@@ -21,7 +21,9 @@ from timeline.models import Actor, Development, DevelopmentActor, Kind, Stage, S
 
 DATE_HELP = _(
     "EDTF, only as precise as the source: 2025-03-27 (a day), 2022-10 (a month), 2015 (a "
-    "year), 2023-05-16/2023-05-20 (a range), 2022-23 (autumn 2022; 21 spring, 22 summer, "
+    "year), 2023-05-16/2023-05-20 (it lasted from the 16th to the 20th), "
+    "[2023-05-16..2023-05-20] (one day between the 16th and the 20th), [..2025-11-24] "
+    "(before), [2025-11..] (after), 2022-23 (autumn 2022; 21 spring, 22 summer, "
     "24 winter), 2025-12~ (about December 2025), 2025-12? (uncertain)."
 )
 

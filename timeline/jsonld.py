@@ -1,20 +1,23 @@
 """schema.org JSON-LD for a development's page: the page (a WebPage, which can carry
-corrections), about the Event. Dates keep the precision they were written with."""
+corrections), about the Event. Dates keep the precision they were written with; a window
+(one moment somewhere in it) gives only what all of it shares — "2023-05" for a day between
+the 16th and the 20th of May — and no end, since it did not last. Addresses are on SITE_URL,
+whatever host the request came in by."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
+from django.conf import settings
 from django.urls import reverse
 
 from timeline import dates
-from timeline.models import Development, Status
+from timeline.models import Development, ShownStatus
 from timeline.selectors import HistoryEntry
 
 _EVENT_STATUS = {
-    Status.SCHEDULED: "https://schema.org/EventScheduled",
-    Status.CANCELLED: "https://schema.org/EventCancelled",
+    ShownStatus.SCHEDULED: "https://schema.org/EventScheduled",
+    ShownStatus.CANCELLED: "https://schema.org/EventCancelled",
 }
 
 
@@ -30,34 +33,48 @@ def _iso(point: dates.EdtfDate, *, end: bool) -> str:
     return day.isoformat()  # a season: its first or last day
 
 
+def _shared(lower, upper) -> str:
+    """The most precise ISO date both days share: '2023-05-16', '2023-05', '2023' or ''."""
+    if lower == upper:
+        return lower.isoformat()
+    if (lower.year, lower.month) == (upper.year, upper.month):
+        return lower.strftime("%Y-%m")
+    return str(lower.year) if lower.year == upper.year else ""
+
+
 def _start_end(text: str) -> tuple[str, str]:
+    parsed = dates.parse(text)
+    if parsed.meaning == dates.WINDOW:
+        return _shared(parsed.lower, parsed.upper), ""
     ends = text.split("/")
     if len(ends) == 2:
         return _iso(dates.parse(ends[0]), end=False), _iso(dates.parse(ends[1]), end=True)
-    parsed = dates.parse(text)
     return _iso(parsed, end=False), _iso(parsed, end=True)
 
 
-def development_jsonld(
-    request: HttpRequest, development: Development, history: list[HistoryEntry]
-) -> dict[str, Any]:
+def development_jsonld(development: Development, history: list[HistoryEntry]) -> dict[str, Any]:
     d = development
-    url = request.build_absolute_uri(reverse("timeline:development", args=[d.id]))
+    url = settings.SITE_URL + reverse("timeline:development", args=[d.id])
     start, end = _start_end(d.date)
     event: dict[str, Any] = {
         "@type": "Event",
         "@id": f"{url}#event",
         "name": d.title,
         "description": d.summary,
-        "startDate": start,
-        "endDate": end,
         "url": url,
     }
+    if start:
+        event["startDate"] = start
+    if end:
+        event["endDate"] = end
+    if dates.meaning(d.date) == dates.WINDOW:
+        # schema.org has no window: say it in words, as the page does.
+        event["disambiguatingDescription"] = dates.display(d.date, "fr")
     if d.place:
         event["location"] = {"@type": "Place", "name": d.place}
-    if d.status in _EVENT_STATUS:
-        event["eventStatus"] = _EVENT_STATUS[Status(d.status)]
-    if d.status == Status.SCHEDULED and d.reschedulings:
+    if d.shown_status in _EVENT_STATUS:
+        event["eventStatus"] = _EVENT_STATUS[ShownStatus(d.shown_status)]
+    if d.shown_status == ShownStatus.SCHEDULED and d.reschedulings:
         event["eventStatus"] = "https://schema.org/EventRescheduled"
     performers = [
         {"@type": "Person" if r.actor.kind == "person" else "Organization", "name": r.actor.name}

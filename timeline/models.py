@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
@@ -31,6 +32,29 @@ class Status(models.TextChoices):
     TOOK_PLACE = "took_place", _("took place")
     CANCELLED = "cancelled", _("cancelled")
     RETRACTED = "retracted", _("retracted")
+
+
+class ShownStatus(models.TextChoices):
+    """The status readers see: a stored one, or *awaiting confirmation*, which is computed.
+
+    A scheduled development whose latest possible day is before today (Europe/Brussels) did
+    not simply stay "upcoming": until an editor confirms, cancels or reschedules it, it is
+    awaiting confirmation. Nothing is stored for it; it follows the calendar.
+    """
+
+    SCHEDULED = "scheduled", _("scheduled")
+    AWAITING_CONFIRMATION = "awaiting_confirmation", _("awaiting confirmation")
+    TOOK_PLACE = "took_place", _("took place")
+    CANCELLED = "cancelled", _("cancelled")
+    RETRACTED = "retracted", _("retracted")
+
+
+def shown_status(status: str, date_upper, today=None) -> str:
+    """The ShownStatus value of a stored status and latest day, as of today (local time)."""
+    today = today or timezone.localdate()
+    if status == Status.SCHEDULED and date_upper < today:
+        return ShownStatus.AWAITING_CONFIRMATION
+    return status
 
 
 class Stage(models.TextChoices):
@@ -158,6 +182,9 @@ class Development(models.Model):
     date = models.CharField(_("date (EDTF)"), max_length=64)
     date_lower = models.DateField(_("earliest day"))
     date_upper = models.DateField(_("latest day"))
+    # Where the date sits in the timeline: its earliest day, except for a window known only
+    # by its end ([..2025-11-24]), which sits at that end rather than in 1900.
+    date_sort = models.DateField(_("day in the timeline's order"))
     date_note = models.CharField(_("note on the date"), max_length=500, blank=True)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices)
     place = models.CharField(_("place"), max_length=200, blank=True)
@@ -178,9 +205,10 @@ class Development(models.Model):
     last_position = models.BigIntegerField(_("last event position"))
 
     class Meta:
-        ordering = ["date_lower", "id"]
+        ordering = ["date_sort", "id"]
         indexes = [
             models.Index(fields=["date_lower", "id"], name="development_date_id"),
+            models.Index(fields=["date_sort", "id"], name="development_sort_id"),
             models.Index(fields=["status", "date_lower"], name="development_status_date"),
             models.Index(fields=["kind", "date_lower"], name="development_kind_date"),
             models.Index(fields=["updated_at"], name="development_updated"),
@@ -193,6 +221,19 @@ class Development(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("timeline:development", args=[self.id])
+
+    @property
+    def shown_status(self) -> str:
+        """The status readers see today: awaiting_confirmation once a scheduled date passed."""
+        return shown_status(self.status, self.date_upper)
+
+    @property
+    def shown_status_label(self) -> StrOrPromise:
+        return ShownStatus(self.shown_status).label
+
+    @property
+    def awaiting_confirmation(self) -> bool:
+        return self.shown_status == ShownStatus.AWAITING_CONFIRMATION
 
     @classmethod
     def field_label(cls, name: str) -> StrOrPromise:

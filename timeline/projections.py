@@ -44,6 +44,7 @@ ROW_FIELDS = (
     *(name for name in events.DEVELOPMENT_FIELDS if name not in ("topics", "actors")),
     "date_lower",
     "date_upper",
+    "date_sort",
     "status",
     "corrections",
     "reschedulings",

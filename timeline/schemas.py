@@ -6,6 +6,7 @@ import datetime
 import uuid
 from typing import Any, Literal
 
+from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
 from ninja import Field, Schema
@@ -21,7 +22,12 @@ class TimelineQuery(Schema):
     topic: str = Field("", description="A topic slug.")
     actor: str = Field("", description="An actor slug.")
     kind: str = ""
-    status: str = ""
+    status: str = Field(
+        "",
+        description="scheduled (still to come), awaiting_confirmation (its date has passed "
+        "and no editor has confirmed, cancelled or rescheduled it yet), took_place, "
+        "cancelled or retracted.",
+    )
     date_from: str = Field(
         "",
         alias="from",
@@ -73,14 +79,31 @@ class DevelopmentOut(Schema):
     summary: str
     kind: str
     date: str = Field(
-        description="As written, in EDTF: 2025-03-27, 2022-10, 2022-23, "
-        "2023-05-16/2023-05-20, 2025-12~ …"
+        description="As written, in EDTF: 2025-03-27, 2022-10, 2022-23, 2025-12~ (a point), "
+        "2023-05-16/2023-05-20 (a span), [2023-05-16..2023-05-20], [..2025-11-24], "
+        "[2025-11..] (a window) …"
+    )
+    date_meaning: Literal["point", "span", "window"] = Field(
+        description="point: one moment at the date's precision; span: it lasted from "
+        "date_lower to date_upper; window: one moment somewhere between date_lower and "
+        "date_upper, the day unknown (an open end reaches 1900-01-01 or 2100-12-31)."
     )
     date_lower: datetime.date = Field(description="The earliest day the date can mean.")
     date_upper: datetime.date = Field(description="The latest day the date can mean.")
     date_display: DateDisplay
     date_note: str
-    status: Literal["scheduled", "took_place", "cancelled", "retracted"]
+    in_calendar: bool = Field(
+        description="True when the date is one exact day or a span of at most 31 days, as "
+        "/feeds/upcoming.ics holds it; false for a date still to be specified (a month, a "
+        "season, 'about', a window)."
+    )
+    status: Literal[
+        "scheduled", "awaiting_confirmation", "took_place", "cancelled", "retracted"
+    ] = Field(
+        description="As of today (Europe/Brussels): a scheduled development whose latest "
+        "possible day has passed is awaiting_confirmation until an editor confirms, "
+        "cancels or reschedules it."
+    )
     status_reason: str
     place: str
     stage: str
@@ -273,8 +296,13 @@ class TLTimeline(Schema):
 # --- filling them -----------------------------------------------------------------------
 
 
+def absolute(path: str) -> str:
+    """The public address of a path, on SITE_URL whatever host the request came in by."""
+    return f"{settings.SITE_URL}{path}"
+
+
 def _absolute(request: HttpRequest, path: str) -> str:
-    return request.build_absolute_uri(path)
+    return absolute(path)
 
 
 def date_display(text: str) -> dict[str, str]:
@@ -292,11 +320,13 @@ def development_out(request: HttpRequest, development: Development) -> dict[str,
         "summary": d.summary,
         "kind": d.kind,
         "date": d.date,
+        "date_meaning": dates.meaning(d.date),
         "date_lower": d.date_lower,
         "date_upper": d.date_upper,
         "date_display": date_display(d.date),
         "date_note": d.date_note,
-        "status": d.status,
+        "in_calendar": dates.in_calendar(d.date),
+        "status": d.shown_status,
         "status_reason": d.status_reason,
         "place": d.place,
         "stage": d.stage,

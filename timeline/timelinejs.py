@@ -1,7 +1,9 @@
 """The timeline in TimelineJS3's JSON format, for newsrooms to embed.
 
 TimelineJS renders `headline` and `text` as HTML, so everything editors typed is escaped
-here. Dates keep their true precision: a month stays a month, a season spans its months.
+here, once (the JSON encoder adds nothing). Dates keep their true precision: a month stays a
+month, a season spans its months, a span is a bar; a window (one moment somewhere in it) is
+a single date, its start or its known end, with the window said in words in the text.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from django.utils.html import escape
 from django.utils.translation import gettext as _
 
 from timeline import dates
-from timeline.models import Development, Status
+from timeline.models import Development, ShownStatus
 
 
 def _tl_date(point: dates.EdtfDate, *, end: bool) -> dict[str, int]:
@@ -30,39 +32,52 @@ def _tl_date(point: dates.EdtfDate, *, end: bool) -> dict[str, int]:
 
 def tl_dates(text: str) -> tuple[dict[str, int], dict[str, int] | None]:
     """(start_date, end_date) for an EDTF text; end_date is None for a single day, month
-    or year."""
+    or year, and for a window (never drawn as a bar: it did not last)."""
+    parsed = dates.parse(text)
+    if parsed.meaning == dates.WINDOW:
+        day = parsed.anchor
+        return {"year": day.year, "month": day.month, "day": day.day}, None
     ends = text.split("/")
     if len(ends) == 2:
         return (_tl_date(dates.parse(ends[0]), end=False), _tl_date(dates.parse(ends[1]), end=True))
-    parsed = dates.parse(text)
     if parsed.precision == "season":
         return _tl_date(parsed, end=False), _tl_date(parsed, end=True)
     return _tl_date(parsed, end=False), None
 
 
-_MARKS = {
-    Status.SCHEDULED: "scheduled",
-    Status.CANCELLED: "cancelled",
-    Status.RETRACTED: "retracted",
+def _html_text(text: str) -> str:
+    """Text for a place TimelineJS reads as HTML: <, > and & escaped, and nothing more, so
+    an apostrophe stays an apostrophe (TimelineJS shows a headline's entities as typed)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+_MARKED = {
+    ShownStatus.SCHEDULED,
+    ShownStatus.AWAITING_CONFIRMATION,
+    ShownStatus.CANCELLED,
+    ShownStatus.RETRACTED,
 }
 
 
 def _headline(development: Development) -> str:
-    headline: str = escape(development.title)
-    if development.status in _MARKS:
-        headline += f" ({escape(Status(development.status).label)})"
+    headline = _html_text(development.title)
+    if development.shown_status in _MARKED:
+        headline += f" ({_html_text(str(development.shown_status_label))})"
     return headline
 
 
-def _text(development: Development, link: str) -> str:
+def _text(development: Development, link: str, lang: str) -> str:
     parts = []
+    if dates.meaning(development.date) == dates.WINDOW:
+        parts.append(f"<p>{_html_text(dates.display(development.date, lang))}</p>")
     if development.place:
-        parts.append(f"<p><em>{escape(development.place)}</em></p>")
+        parts.append(f"<p><em>{_html_text(development.place)}</em></p>")
     if development.summary:
-        parts.append(f"<p>{escape(development.summary).replace(chr(10), '<br>')}</p>")
+        parts.append(f"<p>{_html_text(development.summary).replace(chr(10), '<br>')}</p>")
     if development.status_reason:
-        parts.append(f"<p>{escape(development.status_reason)}</p>")
-    parts.append(f'<p><a href="{escape(link)}">{escape(_("Sources and history"))}</a></p>')
+        parts.append(f"<p>{_html_text(development.status_reason)}</p>")
+    label = _html_text(_("Sources and history"))
+    parts.append(f'<p><a href="{escape(link)}">{label}</a></p>')
     return "".join(parts)
 
 
@@ -81,13 +96,13 @@ def timelinejs(
                 "display_date": dates.display(d.date, lang),
                 "text": {
                     "headline": _headline(d),
-                    "text": _text(d, build_url(reverse("timeline:development", args=[d.id]))),
+                    "text": _text(d, build_url(reverse("timeline:development", args=[d.id])), lang),
                 },
                 "unique_id": str(d.id),
             }
             if end:
                 event["end_date"] = end
             if topics:
-                event["group"] = escape(topics[0].name(lang))
+                event["group"] = _html_text(topics[0].name(lang))
             items.append(event)
-        return {"title": {"text": {"headline": escape(title), "text": ""}}, "events": items}
+        return {"title": {"text": {"headline": _html_text(title), "text": ""}}, "events": items}

@@ -20,7 +20,7 @@ from timeline import dates, selectors, visual
 from timeline.dates import display
 from timeline.exceptions import DevelopmentNotFound
 from timeline.jsonld import development_jsonld
-from timeline.models import Actor, Development, Kind, Status, Topic
+from timeline.models import Actor, Development, Kind, ShownStatus, Topic
 
 PAGE_SIZE = 50
 FILTER_FIELDS = ("topic", "actor", "kind", "status", "from", "to", "q")
@@ -72,13 +72,14 @@ def group_by_month(items: list[Development], lang: str) -> list[YearGroup]:
     years: list[YearGroup] = []
     for development in items:
         lower, upper = development.date_lower, development.date_upper
-        if not years or years[-1].year != lower.year:
-            years.append(YearGroup(year=lower.year))
+        year = development.date_sort.year  # a window known by its end sits at that end
+        if not years or years[-1].year != year:
+            years.append(YearGroup(year=year))
         months = years[-1].months
         if (lower.year, lower.month) == (upper.year, upper.month):
             label = display(lower.strftime("%Y-%m"), lang)
         else:
-            label = _("%(year)d, less precise dates") % {"year": lower.year}
+            label = _("%(year)d, less precise dates") % {"year": year}
         group = next((m for m in months if m.label == label), None)
         if group is None:
             group = MonthGroup(label=label)
@@ -147,7 +148,7 @@ def _choices() -> dict[str, Any]:
         "topics": list(Topic.objects.all()),
         "actors": list(Actor.objects.all()),
         "kinds": Kind.choices,
-        "statuses": Status.choices,
+        "statuses": ShownStatus.choices,
     }
 
 
@@ -218,6 +219,6 @@ def development(request: HttpRequest, id: Any) -> HttpResponse:
         "development": found,
         "history": history,
         "corrections": [h for h in history if h.action == "corrected"],
-        "jsonld": development_jsonld(request, found, history),
+        "jsonld": development_jsonld(found, history),
     }
     return render(request, "timeline/development.html", context)

@@ -2,9 +2,10 @@
 templates/timeline/_visual.html draws as SVG (so the template escapes every title).
 
 Up to a few hundred developments each gets its own mark (a dot for a day, a bar for a
-month, a season, a year or a range), linking to its page. Beyond that the marks would
-blur into one another, so each topic shows one dot per month sized by its count (per
-year past fifteen years), linking to that month of the filtered timeline.
+month, a season, a year or a span; for a window, one moment somewhere in it, a dot with
+whiskers reaching its bounds, never a bar: it did not last), linking to its page. Beyond
+that the marks would blur into one another, so each topic shows one dot per month sized by
+its count (per year past fifteen years), linking to that month of the filtered timeline.
 """
 
 from __future__ import annotations
@@ -76,7 +77,8 @@ class Lane:
 
 @dataclass(frozen=True)
 class Shape:
-    """One mark: a circle (r > 0) or a bar (width > 0)."""
+    """One mark: a circle (r > 0) or a bar (width > 0); a circle may have whiskers from
+    whisker_left to whisker_right (a window)."""
 
     href: str
     title: str
@@ -86,6 +88,12 @@ class Shape:
     r: float = 0
     width: float = 0
     status: str = Status.TOOK_PLACE
+    whisker_left: float = 0
+    whisker_right: float = 0
+
+    @property
+    def whiskers(self) -> bool:
+        return self.whisker_right > self.whisker_left
 
     @property
     def top(self) -> float:
@@ -153,7 +161,9 @@ def _picture(shape: TimelineShape, *, lang: str, params: dict[str, str]) -> Pict
         left, right = x(mark.lower), x(mark.upper + datetime.timedelta(days=1))
         title = f"{dates.display(mark.date, lang)} — {mark.title}"
         href = reverse("timeline:development", args=[mark.id])
-        if right - left < 4:
+        if mark.meaning == dates.WINDOW:
+            shapes.append(_window_mark(mark, x, start, end, href, title, lane))
+        elif right - left < 4:
             shapes.append(
                 Shape(
                     href=href,
@@ -162,7 +172,7 @@ def _picture(shape: TimelineShape, *, lang: str, params: dict[str, str]) -> Pict
                     x=left,
                     y=lane.y,
                     r=4,
-                    status=mark.status,
+                    status=mark.shown_status,
                 )
             )
         else:
@@ -174,7 +184,7 @@ def _picture(shape: TimelineShape, *, lang: str, params: dict[str, str]) -> Pict
                     x=left,
                     y=lane.y,
                     width=round(right - left, 1),
-                    status=mark.status,
+                    status=mark.shown_status,
                 )
             )
     timeline_url = reverse("timeline:timeline")
@@ -230,6 +240,29 @@ def _picture(shape: TimelineShape, *, lang: str, params: dict[str, str]) -> Pict
         total=shape.total,
         label=label,
         note=note,
+    )
+
+
+def _window_mark(mark, x, start, end, href: str, title: str, lane: Lane) -> Shape:
+    """A dot where the moment may be (the middle of a closed window, the known end of an
+    open one) with whiskers to the window's bounds, cut at the picture's edges."""
+    date = dates.parse(mark.date)
+    first = max(date.lower, start)
+    after = min(date.upper + datetime.timedelta(days=1), end)
+    if date.open_start or date.open_end:
+        middle = x(date.anchor)
+    else:
+        middle = round((x(first) + x(after)) / 2, 1)
+    return Shape(
+        href=href,
+        title=title,
+        colour=lane.colour,
+        x=middle,
+        y=lane.y,
+        r=4,
+        status=mark.shown_status,
+        whisker_left=x(first),
+        whisker_right=x(after),
     )
 
 

@@ -440,3 +440,18 @@ def test_publish_commands_racing_in_separate_processes_make_one_issue(world_tx, 
     assert len(published) == 1, outputs
     assert Digest.objects.filter(week=week).count() == 1
     assert Digest.objects.get().number == 1
+
+
+def test_a_scheduled_development_whose_date_passed_is_awaiting_confirmation_not_scheduled(world):
+    past = (timezone.localdate() - datetime.timedelta(days=20)).isoformat()
+    soon = (timezone.localdate() + datetime.timedelta(days=3)).isoformat()
+    record_at(weeks_ago(1), title="Sommet passé", status="scheduled", date=past)
+    record_at(weeks_ago(2), title="Sommet prochain", status="scheduled", date=soon)
+
+    text = tasks.digest_publish_and_fan_out(week=weeks.week_of(weeks_ago(1))).digest.text
+
+    assert "À confirmer" in text
+    line = next(line for line in text.splitlines() if "Sommet passé" in line)
+    assert "Prévu" not in line
+    upcoming = text.split("== À venir dans les prochaines semaines ==", 1)[1]
+    assert "Sommet prochain" in upcoming and "Sommet passé" not in upcoming

@@ -183,7 +183,7 @@ def hostile(world, token, client):
         place=ONE_LINE[:200],
         date_note=ONE_LINE[:200],
         status="scheduled",
-        date=str(timezone.localdate().year + 1),
+        date=f"{timezone.localdate().year + 1}-03-27",  # a day: the calendar holds it
         actors=[{"actor": "roman-vassilenko", "role": ONE_LINE[:200]}],
         sources=[
             {

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from tests.base import make_staff_without_group, record
 from timeline import commands, events
@@ -505,7 +507,9 @@ def test_the_list_filters_by_topic_kind_status_and_year(alice, world):
 
 
 def test_the_list_marks_scheduled_cancelled_retracted_and_corrected(alice, world):
-    scheduled = record(by="carol", title="Prévue", status="scheduled")
+    coming = (timezone.localdate() + datetime.timedelta(days=30)).isoformat()
+    scheduled = record(by="carol", title="Prévue", status="scheduled", date=coming)
+    past = record(by="carol", title="Passée", status="scheduled", date="2020-01-15")
     cancelled = record(by="carol", title="Annulée", status="scheduled")
     commands.development_cancel(
         id=cancelled.id, expected_version=1, reason="r", by="x", via="admin"
@@ -524,9 +528,16 @@ def test_the_list_marks_scheduled_cancelled_retracted_and_corrected(alice, world
         id=retracted.id, expected_version=1, reason="r", by="x", via="admin"
     )
     html = alice.get(ADD_URL).content.decode()
-    for css in ("kz-scheduled", "kz-cancelled", "kz-retracted", "kz-corrected"):
+    for css in (
+        "kz-scheduled",
+        "kz-awaiting_confirmation",
+        "kz-cancelled",
+        "kz-retracted",
+        "kz-corrected",
+    ):
         assert css in html
     assert scheduled.title in html
+    assert past.title in html
 
 
 # --- autocomplete and reference data -------------------------------------------------------

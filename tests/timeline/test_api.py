@@ -334,7 +334,8 @@ def test_it_exports_the_timeline_for_timelinejs(client, world):
         {"year": 2022, "month": 11},
     )
     assert season["display_date"] == "autumn 2022"
-    ranged = events["Une plage (scheduled)"]
+    # Scheduled for 2023 and never confirmed: awaiting confirmation, not "scheduled".
+    ranged = events["Une plage (awaiting confirmation)"]
     assert ranged["end_date"] == {"year": 2023, "month": 5, "day": 20}
     assert body["title"]["text"]["headline"]
     assert [e["start_date"]["year"] for e in body["events"]] == [2015, 2022, 2022, 2023]

@@ -24,7 +24,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from timeline import dates
+from timeline import dates, selectors
 from timeline.admin.history import _show, development_history
 from timeline.exceptions import ConcurrencyConflict, DevelopmentNotFound
 from timeline.forms import (
@@ -35,7 +35,7 @@ from timeline.forms import (
     RescheduleForm,
     RetractForm,
 )
-from timeline.models import Development, Status
+from timeline.models import Development, ShownStatus, Status
 
 CHANGE_PERMISSION = "timeline.change_development"
 
@@ -87,19 +87,37 @@ ACTIONS = {
 
 
 class YearFilter(admin.SimpleListFilter):
-    """The year a development starts (its earliest possible day)."""
+    """The year a development sits in the timeline (its earliest possible day, or the end
+    of a window known only by its end)."""
 
     title = _("year")
     parameter_name = "year"
 
     def lookups(self, request, model_admin):
-        years = Development.objects.dates("date_lower", "year", order="DESC")
+        years = Development.objects.dates("date_sort", "year", order="DESC")
         return [(str(day.year), str(day.year)) for day in years]
 
     def queryset(self, request, queryset):
         value = self.value()
         if value and value.isdigit():
-            return queryset.filter(date_lower__year=int(value))
+            return queryset.filter(date_sort__year=int(value))
+        return queryset
+
+
+class ShownStatusFilter(admin.SimpleListFilter):
+    """The status as readers see it today: "awaiting confirmation" is the editors' queue of
+    scheduled developments whose date has passed (confirm, cancel or reschedule them)."""
+
+    title = _("status")
+    parameter_name = "shown_status"
+
+    def lookups(self, request, model_admin):
+        return ShownStatus.choices
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value in ShownStatus.values:
+            return queryset.filter(selectors.shown_status_q(value))
         return queryset
 
 
@@ -114,7 +132,7 @@ class DevelopmentAdmin(admin.ModelAdmin):
         "version",
         "updated_at",
     )
-    list_filter = ("topics", "kind", "status", YearFilter)
+    list_filter = (ShownStatusFilter, "topics", "kind", YearFilter)
     search_fields = ("title", "summary", "place", "search_text")
     list_per_page = 50
     actions = None
@@ -145,7 +163,7 @@ class DevelopmentAdmin(admin.ModelAdmin):
 
     # --- columns ---
 
-    @admin.display(description=_("date"), ordering="date_lower")
+    @admin.display(description=_("date"), ordering="date_sort")
     def date_display(self, obj: Development) -> str:
         return dates.display(obj.date, dates.current_language())
 
@@ -160,8 +178,8 @@ class DevelopmentAdmin(admin.ModelAdmin):
             )
         return format_html(
             '<span class="kz-mark kz-{}">{}</span>{}',
-            obj.status,
-            obj.get_status_display(),
+            obj.shown_status,
+            obj.shown_status_label,
             corrected,
         )
 

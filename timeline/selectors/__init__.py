@@ -10,7 +10,7 @@ timeline (filters, pages, upcoming), developments (one development and its histo
 and feeds (the queries feeds/ makes).
 """
 
-from timeline.models import Kind, Stage, Status
+from timeline.models import Kind, ShownStatus, Stage, Status
 from timeline.selectors.developments import (
     Change,
     HistoryEntry,
@@ -22,6 +22,7 @@ from timeline.selectors.feeds import (
     DevelopmentChange,
     News,
     calendar_developments,
+    calendar_sequences,
     changes_between,
     dated_between,
     feed_developments,
@@ -47,7 +48,9 @@ from timeline.selectors.timeline import (
     QUERY_MAX,
     TimelineFilters,
     TimelinePage,
+    awaiting_confirmation,
     developments_filtered,
+    shown_status_q,
     timeline_filters,
     timeline_page,
     upcoming_list,
@@ -64,6 +67,7 @@ from timeline.selectors.topics import (
 __all__ = [
     # the read models' choices, for callers that show them
     "Kind",
+    "ShownStatus",
     "Stage",
     "Status",
     # timeline
@@ -73,7 +77,9 @@ __all__ = [
     "QUERY_MAX",
     "TimelineFilters",
     "TimelinePage",
+    "awaiting_confirmation",
     "developments_filtered",
+    "shown_status_q",
     "timeline_filters",
     "timeline_page",
     "upcoming_list",
@@ -107,6 +113,7 @@ __all__ = [
     "DevelopmentChange",
     "News",
     "calendar_developments",
+    "calendar_sequences",
     "changes_between",
     "feed_developments",
     "feed_topic",

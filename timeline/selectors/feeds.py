@@ -9,8 +9,9 @@ import uuid
 from dataclasses import dataclass, field
 
 from django.db.models import Prefetch
+from django.utils import timezone
 
-from timeline import events
+from timeline import dates, events
 from timeline.models import Development, Event, Status, Topic
 
 
@@ -40,9 +41,25 @@ def feed_developments(*, topic: Topic | None = None, limit: int = 50) -> list[De
 
 
 def calendar_developments(*, since: datetime.date) -> list[Development]:
-    """Developments whose dates reach `since` or later, soonest first (for iCalendar)."""
+    """What a calendar of what is coming holds: developments not cancelled-before-now nor
+    past — whose every day is `since` or later — and whose date is a day or a span of at
+    most 31 days (dates.in_calendar). Soonest first. Cancelled and retracted ones stay so
+    that calendars that had them see the cancellation."""
     qs = Development.objects.filter(date_upper__gte=since).order_by("date_lower", "id")
-    return list(qs)
+    return [d for d in qs if dates.in_calendar(d.date)]
+
+
+def calendar_sequences(*, ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
+    """Each development's iCalendar SEQUENCE: how many of its events changed what a
+    calendar shows (the registry's changes_calendar), as RFC 5545 asks."""
+    sequences = dict.fromkeys(ids, 0)
+    for event in Event.objects.filter(stream_id__in=ids).only(
+        "stream_id", "type", "data", "schema_version"
+    ):
+        entry = events.get(event.type)
+        if entry.changes_calendar(entry.upcast(event.schema_version, event.data)):
+            sequences[event.stream_id] += 1
+    return sequences
 
 
 def dated_between(*, first: datetime.date, last: datetime.date) -> list[Development]:
@@ -66,9 +83,12 @@ def scheduled_after(*, day: datetime.date) -> list[Development]:
 
 
 def scheduled_between(*, first: datetime.date, last: datetime.date) -> list[Development]:
-    """Scheduled developments whose dates meet the days first..last, soonest first."""
+    """Scheduled developments whose dates meet the days first..last, soonest first (the
+    digest's agenda). Never one whose every day has passed today: that one is awaiting
+    confirmation, not coming."""
+    today = timezone.localdate()
     qs = Development.objects.filter(
-        status=Status.SCHEDULED, date_lower__lte=last, date_upper__gte=first
+        status=Status.SCHEDULED, date_lower__lte=last, date_upper__gte=max(first, today)
     ).order_by("date_lower", "id")
     return list(qs.prefetch_related(_topics_in_order()))
 

@@ -14,7 +14,8 @@ from django.core.cache import cache
 from django.db.models import Count
 from django.db.models.functions import TruncMonth
 
-from timeline.models import DevelopmentTopic, Event, Topic
+from timeline import dates
+from timeline.models import DevelopmentTopic, Event, Topic, shown_status
 from timeline.selectors.timeline import NO_FILTERS, TimelineFilters, developments_filtered
 
 
@@ -28,7 +29,24 @@ class Mark:
     date: str
     lower: datetime.date
     upper: datetime.date
-    status: str
+    status: str  # as stored
+
+    @property
+    def shown_status(self) -> str:
+        return shown_status(self.status, self.upper)
+
+    @property
+    def meaning(self) -> str:
+        return dates.meaning(self.date)
+
+    @property
+    def extent(self) -> tuple[datetime.date, datetime.date]:
+        """The days the picture must show: a window's open end does not stretch the axis
+        to 1900 or 2100."""
+        date = dates.parse(self.date)
+        if date.open_start or date.open_end:
+            return date.anchor, date.anchor
+        return date.lower, date.upper
 
 
 @dataclass(frozen=True)
@@ -77,12 +95,12 @@ def _shape_uncached(filters: TimelineFilters, max_marks: int) -> dict[str, Any]:
             "development__date_lower",
             "development__date_upper",
             "development__status",
-        ).order_by("development__date_lower", "development_id")
+        ).order_by("development__date_sort", "development_id")
         marks = [Mark(*row) for row in rows]
-        spans = [(m.lower, m.upper) for m in marks]
+        spans = [m.extent for m in marks]
     else:
         monthly = (
-            links.annotate(month=TruncMonth("development__date_lower"))
+            links.annotate(month=TruncMonth("development__date_sort"))
             .values_list("topic_id", "month")
             .annotate(n=Count("id"))
             .order_by("month")

@@ -22,6 +22,7 @@ from timeline.models import (
     DevelopmentActor,
     DevelopmentTopic,
     Kind,
+    ShownStatus,
     Status,
     Topic,
 )
@@ -85,7 +86,8 @@ def _filter_text(value: Any, field: str, max_length: int = FILTER_TEXT_MAX) -> s
 
 
 def _period_end(value: str, field: str) -> dates.EdtfDate:
-    """An EDTF date, or an ISO date-time whose day we keep."""
+    """The one reader of a date filter (from, to): an EDTF date, or an ISO date-time whose
+    day we keep. Anything we cannot store — 9999-12-31, 0001-01-01 — names the field."""
     try:
         return dates.parse(value)
     except dates.InvalidDate as exc:
@@ -93,7 +95,10 @@ def _period_end(value: str, field: str) -> dates.EdtfDate:
             day = datetime.datetime.fromisoformat(value).date()
         except ValueError:
             raise ValidationError({field: str(exc)}) from None
-        return dates.parse(day.isoformat())
+        try:
+            return dates.parse(day.isoformat())
+        except dates.InvalidDate as again:
+            raise ValidationError({field: str(again)}) from None
 
 
 def timeline_filters(
@@ -134,7 +139,7 @@ def timeline_filters(
         found["actor"] = Actor.objects.filter(slug=values["actor"]).first()
         if found["actor"] is None:
             errors.setdefault("actor", []).append(f"Unknown actor: {values['actor']}.")
-    for name, choices in (("kind", Kind), ("status", Status)):
+    for name, choices in (("kind", Kind), ("status", ShownStatus)):
         if values[name] and values[name] not in choices.values:
             allowed = ", ".join(choices.values)
             errors.setdefault(name, []).append(
@@ -200,7 +205,7 @@ def developments_filtered(filters: TimelineFilters = NO_FILTERS) -> QuerySet[Dev
     if filters.kind:
         qs = qs.filter(kind=filters.kind)
     if filters.status:
-        qs = qs.filter(status=filters.status)
+        qs = qs.filter(shown_status_q(filters.status))
     if filters.lower:
         qs = qs.filter(date_upper__gte=filters.lower)
     if filters.upper:
@@ -208,6 +213,23 @@ def developments_filtered(filters: TimelineFilters = NO_FILTERS) -> QuerySet[Dev
     if filters.q:
         qs = _search(qs, filters.q)
     return qs
+
+
+def shown_status_q(value: str, today: datetime.date | None = None) -> Q:
+    """The condition for a ShownStatus: scheduled and awaiting confirmation split on today."""
+    today = today or timezone.localdate()
+    if value == ShownStatus.SCHEDULED:
+        return Q(status=Status.SCHEDULED, date_upper__gte=today)
+    if value == ShownStatus.AWAITING_CONFIRMATION:
+        return Q(status=Status.SCHEDULED, date_upper__lt=today)
+    return Q(status=value)
+
+
+def awaiting_confirmation(*, today: datetime.date | None = None) -> QuerySet[Development]:
+    """Scheduled developments whose every possible day has passed: editors must confirm,
+    cancel or reschedule them. Oldest first."""
+    qs = Development.objects.filter(shown_status_q(ShownStatus.AWAITING_CONFIRMATION, today))
+    return qs.order_by("date_upper", "id")
 
 
 def with_links(qs: QuerySet[Development]) -> QuerySet[Development]:
@@ -233,7 +255,7 @@ _BAD_CURSOR = "This cursor is not one we gave out; start again without it."
 
 
 def _encode_cursor(direction: str, development: Development) -> str:
-    text = f"{direction}|{development.date_lower.isoformat()}|{development.id}"
+    text = f"{direction}|{development.date_sort.isoformat()}|{development.id}"
     return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
@@ -263,10 +285,11 @@ def timeline_page(
     limit: int = 50,
     newest_first: bool = False,
 ) -> TimelinePage:
-    """One page of developments in (date_lower, id) order, after the cursor.
+    """One page of developments in (date_sort, id) order, after the cursor.
 
-    Keyset pagination on the unique pair (date_lower, id), which the index
-    development_date_id serves: page 10,000 costs what page 1 costs.
+    Keyset pagination on the unique pair (date_sort, id), which the index
+    development_sort_id serves: page 10,000 costs what page 1 costs. date_sort is the
+    earliest day, or for a window known only by its end, that end.
     """
     limit = _check_limit(limit, MAX_LIMIT)
     direction = "d" if newest_first else "a"
@@ -274,10 +297,10 @@ def timeline_page(
     if cursor:
         day, id_ = _decode_cursor(cursor, direction)
         if newest_first:
-            qs = qs.filter(date_lower__lte=day).filter(Q(date_lower__lt=day) | Q(id__lt=id_))
+            qs = qs.filter(date_sort__lte=day).filter(Q(date_sort__lt=day) | Q(id__lt=id_))
         else:
-            qs = qs.filter(date_lower__gte=day).filter(Q(date_lower__gt=day) | Q(id__gt=id_))
-    order = ("-date_lower", "-id") if newest_first else ("date_lower", "id")
+            qs = qs.filter(date_sort__gte=day).filter(Q(date_sort__gt=day) | Q(id__gt=id_))
+    order = ("-date_sort", "-id") if newest_first else ("date_sort", "id")
     items = list(with_links(qs.order_by(*order))[: limit + 1])
     next_cursor = None
     if len(items) > limit:
@@ -292,7 +315,10 @@ def upcoming_list(
     today: datetime.date | None = None,
     limit: int = 10,
 ) -> list[Development]:
-    """Scheduled developments that may still happen, soonest first."""
-    today = today or timezone.localdate()
-    qs = developments_filtered(filters).filter(status=Status.SCHEDULED, date_upper__gte=today)
-    return list(with_links(qs.order_by("date_lower", "id"))[:limit])
+    """Scheduled developments that may still happen, soonest first. Those whose date is not
+    a day or a short span (a month, a season, "vers…", a window) are there too; pages say
+    "date to be specified" for them (dates.in_calendar), and upcoming.ics leaves them out."""
+    qs = developments_filtered(filters).filter(
+        shown_status_q(ShownStatus.SCHEDULED, today or timezone.localdate())
+    )
+    return list(with_links(qs.order_by("date_sort", "id"))[:limit])

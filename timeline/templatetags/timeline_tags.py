@@ -37,6 +37,38 @@ def edtf(value):
 
 
 @register.filter
+def edtf_datetime(value):
+    """The HTML `<time datetime>` value of a point date at its precision ("2025-03-27",
+    "2025-03", "2025"), or "" when HTML has none (a season, a span, a window, "vers…")."""
+    try:
+        date = dates.parse(str(value))
+    except dates.InvalidDate:
+        return ""
+    if date.meaning != dates.POINT or date.approximate or date.uncertain:
+        return ""
+    if date.precision == "day":
+        return date.lower.isoformat()
+    if date.precision == "month":
+        return date.lower.strftime("%Y-%m")
+    return str(date.lower.year) if date.precision == "year" else ""
+
+
+@register.filter
+def iso_datetime(value):
+    """A datetime for `<time datetime>`: whole seconds and an offset, as HTML allows."""
+    return value.isoformat(timespec="seconds") if value else ""
+
+
+@register.filter
+def in_calendar(value):
+    """True when the date is a day or a short span (a calendar event), not one to specify."""
+    try:
+        return dates.in_calendar(str(value))
+    except dates.InvalidDate:
+        return False
+
+
+@register.filter
 def topic_name(topic):
     return topic.name(dates.current_language())
 
