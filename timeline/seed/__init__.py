@@ -17,9 +17,11 @@ from typing import Any
 import yaml
 from django.db import transaction
 
+from timeline import projections
 from timeline.commands import development_record
 from timeline.log import find_by_idempotency_key
-from timeline.models import Actor, Topic, TopicStage
+from timeline.models import Actor, SearchAlias, Topic, TopicStage
+from timeline.words import fold, split_aliases
 
 SEED_DIR = Path(__file__).resolve().parent
 SOURCES_DIR = SEED_DIR / "sources"
@@ -45,6 +47,28 @@ def stream_id_for(key: str) -> uuid.UUID:
     return uuid.uuid5(NAMESPACE, f"seed:{key}")
 
 
+def _search_names() -> dict[tuple[str, str], tuple[str, ...]]:
+    """What each topic's and actor's developments are searched by (names and aliases)."""
+    names: dict[tuple[str, str], tuple[str, ...]] = {}
+    for slug, *words in Topic.objects.values_list("slug", "name_fr", "name_en", "aliases"):
+        names[("topic", slug)] = tuple(words)
+    for slug, *words in Actor.objects.values_list("slug", "name", "aliases"):
+        names[("actor", slug)] = tuple(words)
+    return names
+
+
+def refresh_changed_names(before: dict[tuple[str, str], tuple[str, ...]]) -> None:
+    """Developments of a topic or actor whose names or aliases the seed changed get their
+    search text rewritten, as a rebuild would."""
+    after = _search_names()
+    for (what, slug), words in after.items():
+        if (what, slug) in before and before[(what, slug)] != words:
+            if what == "topic":
+                projections.refresh_search_text(topic_id=Topic.objects.get(slug=slug).pk)
+            else:
+                projections.refresh_search_text(actor_id=Actor.objects.get(slug=slug).pk)
+
+
 @transaction.atomic
 def load_reference_data() -> tuple[int, int]:
     """Create or update the topics (with their stages) and the actors."""
@@ -56,6 +80,7 @@ def load_reference_data() -> tuple[int, int]:
                 "name_en": item["name_en"],
                 "description_fr": item.get("description_fr", ""),
                 "description_en": item.get("description_en", ""),
+                "aliases": "\n".join(item.get("aliases") or []),
                 "position": position,
             },
         )
@@ -69,9 +94,27 @@ def load_reference_data() -> tuple[int, int]:
                 "name": item["name"],
                 "kind": item.get("kind", "person"),
                 "description_fr": item.get("description_fr", ""),
+                "aliases": "\n".join(item.get("aliases") or []),
             },
         )
+    load_search_aliases()
     return len(read("topics.yaml")), len(actors)
+
+
+def load_search_aliases() -> None:
+    """The seed's place aliases: a group is found by its first spelling, and gains the
+    seed's others; editors' own groups and additions are kept."""
+    existing = {fold(split_aliases(a.terms)[0]): a for a in SearchAlias.objects.all() if a.terms}
+    for group in read("aliases.yaml"):
+        found = existing.get(fold(group[0]))
+        if found is None:
+            SearchAlias.objects.create(terms="\n".join(group))
+            continue
+        terms = split_aliases(found.terms)
+        missing = [t for t in group if t not in terms]
+        if missing:
+            found.terms = "\n".join([*terms, *missing])
+            found.save(update_fields=["terms"])
 
 
 def development_fields(item: dict[str, Any]) -> dict[str, Any]:
@@ -97,7 +140,9 @@ def development_fields(item: dict[str, Any]) -> dict[str, Any]:
 def load(progress: Callable[[int], None] | None = None) -> SeedResult:
     """Load the reference data, then record every seed development not yet in the log."""
     result = SeedResult()
+    before = _search_names()
     result.topics, result.actors = load_reference_data()
+    refresh_changed_names(before)
     for item in read("developments.yaml"):
         key = f"seed:{item['key']}"
         if find_by_idempotency_key(key) is not None:
