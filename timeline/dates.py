@@ -1,7 +1,15 @@
 """EDTF dates as editors write them: parsing, bounds and display in French or English.
 
-We accept EDTF level 0 and the parts of level 1 that a timeline needs: days, months, years,
-seasons 21–24, the qualifiers ~ ? % on a whole date, and closed ranges between two of those.
+We accept EDTF level 0 and the parts of levels 1 and 2 that a timeline needs, and keep three
+meanings apart because readers draw conclusions from them:
+
+- a *point* at some precision: days, months, years, seasons 21–24, with a qualifier ~ ? % on
+  the whole date (``2025-03-27``, ``2022-10``, ``2022-23``, ``2025-12~``);
+- a *span*, something that lasted, a closed range of two points (``2023-05-16/2023-05-20``);
+- a *window*, one moment somewhere in it, the day unknown: an EDTF "one of a set" in square
+  brackets (``[2023-05-16..2023-05-20]``, ``[..2025-11-24]``, ``[2025-11..]``,
+  ``[2023-05-16,2023-05-18]``).
+
 Everything else is rejected with a sentence an editor can act on.
 """
 
@@ -12,9 +20,12 @@ from dataclasses import dataclass
 
 from django.utils.translation import get_language
 from edtf import (
+    Consecutives,
     Date,
     DateAndTime,
+    EarlierConsecutives,
     Interval,
+    LaterConsecutives,
     Level1Interval,
     Level2Interval,
     Level2Season,
@@ -39,8 +50,12 @@ _SEASON_MONTHS = {21: (3, 5), 22: (6, 8), 23: (9, 11), 24: (12, 14)}
 
 _EXAMPLES = (
     "Write it as 2025-03-27, 2025-03, 2025, a season such as 2025-21, "
-    "or a range such as 2023-05-16/2023-05-20."
+    "a range such as 2023-05-16/2023-05-20 (something that lasted), "
+    "or a window such as [2023-05-16..2023-05-20] (one day within it)."
 )
+
+POINT, SPAN, WINDOW = "point", "span", "window"
+MEANINGS = (POINT, SPAN, WINDOW)
 _ENGLISH_MONTHS = tuple(
     "January February March April May June July August September October November December".split()
 )
@@ -59,7 +74,24 @@ class EdtfDate:
     upper: datetime.date  # latest day it can mean
     approximate: bool  # ~ or % on the date, or on either end of a range
     uncertain: bool  # ? or % on the date, or on either end of a range
-    precision: str  # "day" | "month" | "season" | "year" | "interval"
+    precision: str  # "day" | "month" | "season" | "year" | "interval" | "window"
+    meaning: str = POINT  # POINT | SPAN | WINDOW
+    open_start: bool = False  # a window known only by its end, [..2025-11-24]
+    open_end: bool = False  # a window known only by its start, [2025-11..]
+
+    @property
+    def anchor(self) -> datetime.date:
+        """The one day to place the date on a line: its start, or its end if only that is known."""
+        return self.upper if self.open_start and not self.open_end else self.lower
+
+    @property
+    def is_day(self) -> bool:
+        """True for a single day known exactly (no qualifier)."""
+        return (
+            self.meaning == POINT
+            and self.precision == "day"
+            and not (self.approximate or self.uncertain)
+        )
 
 
 @dataclass(frozen=True)
@@ -91,6 +123,15 @@ class _Point:
 
 
 @dataclass(frozen=True)
+class _Window:
+    """One moment in a set: members earliest first, each a (start, end) pair of points."""
+
+    members: tuple[tuple[_Point, _Point], ...]
+    open_start: bool
+    open_end: bool
+
+
+@dataclass(frozen=True)
 class _Words:
     months: tuple[str, ...]
     seasons: tuple[str, ...]
@@ -98,6 +139,11 @@ class _Words:
     about: str
     about_day: str
     uncertain: str
+    day_article: str  # "le " before a day in French
+    between: str  # "entre {a} et {b}"
+    before: str
+    after: str
+    either: str  # joins the members of a set
 
 
 _FRENCH = _Words(
@@ -110,6 +156,11 @@ _FRENCH = _Words(
     about="vers",
     about_day="vers le",
     uncertain="(date incertaine)",
+    day_article="le ",
+    between="entre {a} et {b}",
+    before="avant",
+    after="après",
+    either=" ou ",
 )
 _ENGLISH = _Words(
     months=_ENGLISH_MONTHS,
@@ -118,13 +169,31 @@ _ENGLISH = _Words(
     about="about",
     about_day="about",
     uncertain="(uncertain)",
+    day_article="",
+    between="between {a} and {b}",
+    before="before",
+    after="after",
+    either=" or ",
 )
 _LANGUAGES = {"fr": _FRENCH, "en": _ENGLISH}
 
 
 def parse(text: str) -> EdtfDate:
     """Read an EDTF string; raise InvalidDate if we cannot store it."""
-    normalised, points = _read(text)
+    normalised, reading = _read_any(text)
+    if isinstance(reading, _Window):
+        return EdtfDate(
+            text=normalised,
+            lower=_EARLIEST if reading.open_start else reading.members[0][0].lower,
+            upper=_LATEST if reading.open_end else reading.members[-1][1].upper,
+            approximate=False,
+            uncertain=False,
+            precision="window",
+            meaning=WINDOW,
+            open_start=reading.open_start,
+            open_end=reading.open_end,
+        )
+    points = reading
     first, last = points[0], points[-1]
     return EdtfDate(
         text=normalised,
@@ -133,7 +202,13 @@ def parse(text: str) -> EdtfDate:
         approximate=any(point.approximate for point in points),
         uncertain=any(point.uncertain for point in points),
         precision="interval" if len(points) == 2 else first.precision,
+        meaning=SPAN if len(points) == 2 else POINT,
     )
+
+
+def meaning(text: str) -> str:
+    """'point', 'span' or 'window' for a valid EDTF string."""
+    return parse(text).meaning
 
 
 def bounds(text: str) -> tuple[datetime.date, datetime.date]:
@@ -160,11 +235,79 @@ def display(text_or_date: str | EdtfDate, lang: str = "fr") -> str:
     """The date for readers, e.g. '16–20 mai 2023'; lang 'fr' or 'en', anything else is French."""
     text = text_or_date.text if isinstance(text_or_date, EdtfDate) else text_or_date
     words = _words(lang)
-    _, points = _read(text)
+    _, reading = _read_any(text)
+    if isinstance(reading, _Window):
+        return _window(reading, words)
+    points = reading
     if len(points) == 1:
         return _qualified(points[0], words)
     start, end = points
     return _range(start, end, words)
+
+
+_EARLIEST = datetime.date(MIN_YEAR, 1, 1)
+_LATEST = datetime.date(MAX_YEAR, 12, 31)
+
+
+def _read_any(text: str) -> tuple[str, tuple[_Point, ...] | _Window]:
+    """(normalised text, points of a point or span | a window)."""
+    if isinstance(text, str) and text.strip().startswith("["):
+        return _read_window(text.strip())
+    return _read(text)
+
+
+def _read_window(text: str) -> tuple[str, _Window]:
+    """Read a one-of-a-set window with the edtf grammar, then check each member as a point."""
+    if "X" in text.upper():
+        raise InvalidDate(
+            "Unspecified digits (X) are not supported: write only the part of the date you "
+            "know, for example 2015 rather than 201X."
+        )
+    try:
+        parsed = parse_edtf(text)
+    except Exception as error:
+        raise InvalidDate(
+            f"'{text}' is not a window we understand. Write one day within a window as "
+            "[2023-05-16..2023-05-20], before a day as [..2025-11-24], after a month as "
+            "[2025-11..], or one of several dates as [2023-05-16,2023-05-18]; qualifiers "
+            "(~ ? %) and seasons are not allowed inside [ ]."
+        ) from error
+    if not isinstance(parsed, OneOfASet):
+        raise InvalidDate(_unsupported(parsed))
+    members: list[tuple[_Point, _Point]] = []
+    open_start = open_end = False
+    objects = list(parsed.objects)
+    for index, member in enumerate(objects):
+        if isinstance(member, EarlierConsecutives):
+            if index != 0:
+                raise InvalidDate("Only the first date of a window can be open (..2025-11-24).")
+            open_start = True
+            point = _point(member.upper)
+            members.append((point, point))
+        elif isinstance(member, LaterConsecutives):
+            if index != len(objects) - 1:
+                raise InvalidDate("Only the last date of a window can be open (2025-11..).")
+            open_end = True
+            point = _point(member.lower)
+            members.append((point, point))
+        elif isinstance(member, Consecutives):
+            start, end = _point(member.lower), _point(member.upper)
+            if end.upper < start.lower:
+                raise InvalidDate(
+                    f"The end of the window ({member.upper}) is before its start ({member.lower})."
+                )
+            members.append((start, end))
+        else:
+            point = _point(member)
+            members.append((point, point))
+    for (_, previous), (following, _) in zip(members, members[1:], strict=False):
+        if following.lower <= previous.upper:
+            raise InvalidDate(
+                "The dates of a window must be written in order, earliest first, "
+                "without overlapping."
+            )
+    normalised = str(parsed).replace(", ", ",")
+    return normalised, _Window(tuple(members), open_start, open_end)
 
 
 def _read(text: str) -> tuple[str, tuple[_Point, ...]]:
@@ -262,8 +405,9 @@ def _ends(parsed) -> tuple:
 def _point(end) -> _Point:
     if isinstance(end, UnspecifiedIntervalSection):
         raise InvalidDate(
-            "Open-ended ranges are not supported: give both the start and the end, "
-            "for example 2023-05-16/2023-05-20."
+            "Open-ended ranges are not supported: for something that lasted, give both the "
+            "start and the end, for example 2023-05-16/2023-05-20; for one day known only to "
+            "be before or after a date, write a window such as [..2025-11-24] or [2025-11..]."
         )
     qualifier = end.ua if type(end) is UncertainOrApproximate else None
     date = end.date if type(end) is UncertainOrApproximate else end
@@ -307,8 +451,13 @@ def _unsupported(obj) -> str:
             f"Season code {obj.season} is not supported: use 21 (spring), 22 (summer), "
             "23 (autumn) or 24 (winter)."
         )
-    if isinstance(obj, OneOfASet | MultipleDates):
-        return "Sets of dates in [ ] or { } are not supported: enter a single date or a range."
+    if isinstance(obj, MultipleDates):
+        return (
+            "Sets of dates in { } (all of these dates) are not supported: record one "
+            "development per date, or write a window in [ ] for one day among them."
+        )
+    if isinstance(obj, OneOfASet):
+        return "Sets of dates in [ ] can only stand on their own, not inside a range."
     if isinstance(obj, LongYear):
         return (
             f"Years written with Y or an exponent are not supported: years must have four "
@@ -391,6 +540,34 @@ def _range(start: _Point, end: _Point, words: _Words) -> str:
     return f"{head}{'–' if compact else ' – '}{_plain(end, words)}"
 
 
+def _on(point: _Point, words: _Words, with_year: bool = True) -> str:
+    """'le 16 mai 2023' in French, '16 May 2023' in English; months and years bare."""
+    label = _plain(point, words, with_year)
+    return f"{words.day_article}{label}" if point.day else label
+
+
+def _between(start: _Point, end: _Point, words: _Words) -> str:
+    if start == end:
+        return _on(start, words)
+    if start.year != end.year or start.precision == "year":
+        head = _on(start, words)
+    elif start.day and end.day and start.month == end.month:
+        head = f"{words.day_article}{_day(start.day, words)}"
+    else:
+        head = _on(start, words, with_year=False)
+    return words.between.format(a=head, b=_on(end, words))
+
+
+def _window(window: _Window, words: _Words) -> str:
+    """'entre le 16 et le 20 mai 2023', 'avant le 24 novembre 2025', 'après novembre 2025'."""
+    parts = [_between(start, end, words) for start, end in window.members]
+    if window.open_start:
+        parts[0] = f"{words.before} {_on(window.members[0][1], words)}"
+    if window.open_end:
+        parts[-1] = f"{words.after} {_on(window.members[-1][0], words)}"
+    return words.either.join(parts)
+
+
 def _start_without_shared_parts(start: _Point, end: _Point, words: _Words) -> str:
     if start.year != end.year or start.precision == "year":
         return _plain(start, words)
@@ -405,10 +582,22 @@ def _start_without_shared_parts(start: _Point, end: _Point, words: _Words) -> st
 _read_uncached = _read
 
 
+_read_any_uncached = _read_any
+
+
 @functools.lru_cache(maxsize=16384)
 def _read_cached(text: str) -> tuple[str, tuple[_Point, ...]]:
     return _read_uncached(text)
 
 
+@functools.lru_cache(maxsize=4096)
+def _read_any_cached(text: str) -> tuple[str, tuple[_Point, ...] | _Window]:
+    return _read_any_uncached(text)
+
+
 def _read(text: str) -> tuple[str, tuple[_Point, ...]]:  # type: ignore[no-redef]
     return _read_cached(text) if isinstance(text, str) else _read_uncached(text)
+
+
+def _read_any(text: str) -> tuple[str, tuple[_Point, ...] | _Window]:  # type: ignore[no-redef]
+    return _read_any_cached(text) if isinstance(text, str) else _read_any_uncached(text)

@@ -141,6 +141,74 @@ def test_display_rejects_an_invalid_date():
         display("2025-13")
 
 
+# --- the three meanings: point, span, window ---
+
+MEANINGS = [
+    # EDTF, meaning, lower, upper, anchor, French, English
+    ("2025-03-27", "point", D(2025, 3, 27), D(2025, 3, 27), D(2025, 3, 27),
+     "27 mars 2025", "27 March 2025"),
+    ("2025-11", "point", D(2025, 11, 1), D(2025, 11, 30), D(2025, 11, 1),
+     "novembre 2025", "November 2025"),
+    ("2025-12~", "point", D(2025, 12, 1), D(2025, 12, 31), D(2025, 12, 1),
+     "vers décembre 2025", "about December 2025"),
+    ("2023-05-16/2023-05-20", "span", D(2023, 5, 16), D(2023, 5, 20), D(2023, 5, 16),
+     "16–20 mai 2023", "16–20 May 2023"),
+    ("[2023-05-16..2023-05-20]", "window", D(2023, 5, 16), D(2023, 5, 20), D(2023, 5, 16),
+     "entre le 16 et le 20 mai 2023", "between 16 and 20 May 2023"),
+    ("[2023-05-01..2023-05-03]", "window", D(2023, 5, 1), D(2023, 5, 3), D(2023, 5, 1),
+     "entre le 1er et le 3 mai 2023", "between 1 and 3 May 2023"),
+    ("[2023-05-30..2023-06-02]", "window", D(2023, 5, 30), D(2023, 6, 2), D(2023, 5, 30),
+     "entre le 30 mai et le 2 juin 2023", "between 30 May and 2 June 2023"),
+    ("[2023-12-30..2024-01-02]", "window", D(2023, 12, 30), D(2024, 1, 2), D(2023, 12, 30),
+     "entre le 30 décembre 2023 et le 2 janvier 2024",
+     "between 30 December 2023 and 2 January 2024"),
+    ("[2023-05..2023-07]", "window", D(2023, 5, 1), D(2023, 7, 31), D(2023, 5, 1),
+     "entre mai et juillet 2023", "between May and July 2023"),
+    ("[2019..2021]", "window", D(2019, 1, 1), D(2021, 12, 31), D(2019, 1, 1),
+     "entre 2019 et 2021", "between 2019 and 2021"),
+    # Known only to be before (after) a date: the open end reaches the supported range's edge.
+    ("[..2025-11-24]", "window", D(1900, 1, 1), D(2025, 11, 24), D(2025, 11, 24),
+     "avant le 24 novembre 2025", "before 24 November 2025"),
+    ("[2025-11..]", "window", D(2025, 11, 1), D(2100, 12, 31), D(2025, 11, 1),
+     "après novembre 2025", "after November 2025"),
+    ("[2023-05-16,2023-05-18]", "window", D(2023, 5, 16), D(2023, 5, 18), D(2023, 5, 16),
+     "le 16 mai 2023 ou le 18 mai 2023", "16 May 2023 or 18 May 2023"),
+    ("[2020,2021]", "window", D(2020, 1, 1), D(2021, 12, 31), D(2020, 1, 1),
+     "2020 ou 2021", "2020 or 2021"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("edtf", "meaning", "lower", "upper", "anchor", "french", "english"), MEANINGS
+)
+def test_it_keeps_the_three_meanings_apart(edtf, meaning, lower, upper, anchor, french, english):
+    date = parse(edtf)
+    assert date.text == edtf
+    assert date.meaning == meaning == dates.meaning(edtf)
+    assert (date.lower, date.upper, date.anchor) == (lower, upper, anchor)
+    assert display(edtf, "fr") == french
+    assert display(edtf, "en") == english
+
+
+def test_a_window_has_no_qualifier_and_says_so_in_its_precision():
+    date = parse("[..2025-11-24]")
+    assert (date.precision, date.approximate, date.uncertain) == ("window", False, False)
+    assert (date.open_start, date.open_end) == (True, False)
+    assert parse("[2025-11..]").open_end is True
+
+
+def test_it_normalises_the_spaces_of_a_window():
+    assert parse(" [2023-05-16 .. 2023-05-20] ").text == "[2023-05-16..2023-05-20]"
+    assert parse("[2023-05-16, 2023-05-18]").text == "[2023-05-16,2023-05-18]"
+
+
+def test_only_an_exact_day_is_a_day():
+    assert parse("2025-03-27").is_day
+    assert not parse("2025-03-27~").is_day
+    assert not parse("[2025-03-27..2025-03-28]").is_day
+    assert not parse("2025-03").is_day
+
+
 # --- parse: text, flags and precision ---
 
 
@@ -284,7 +352,11 @@ REJECTIONS = [
     ("/2025", "open-ended ranges are not supported"),
     ("2025-25", "season code 25 is not supported"),
     ("2022-33", "season code 33 is not supported"),
-    ("[2020,2021]", "sets of dates"),
+    ("[2025~..2026]", "not a window we understand"),
+    ("[2025-11-24..2025-11-20]", "end of the window (2025-11-20) is before its start"),
+    ("[2025,2024]", "earliest first"),
+    ("[2101..]", "between 1900 and 2100; 2101 is outside"),
+    ("[..1899-12-31]", "between 1900 and 2100; 1899 is outside"),
     ("{2020,2021}", "sets of dates"),
     ("Y170000002", "years written with y or an exponent are not supported"),
     ("Y-17E7", "years written with y or an exponent are not supported"),
