@@ -157,7 +157,7 @@ def snippet(
     first = min(hits, default=0)
     start = max(0, first - width // 3)
     end = min(len(words), start + width)
-    begin = words[start].start()
+    begin = words[start].start() if start > 0 else 0
     finish = words[end - 1].end() if end < len(words) else len(text)
     segments: list[Segment] = [Segment("… ")] if start > 0 else []
     cursor = begin
