@@ -542,7 +542,9 @@ def test_stages_no_development_records_are_neither_passed_nor_ahead(client, worl
 
 def test_a_topic_that_is_no_agreement_shows_no_stages(client, world):
     """Only agreement topics have stages; a staged development filed elsewhere marks none."""
-    record(title="Convention", topics=["visa-facilitation"], stage="signature", kind="agreement_stage")
+    record(
+        title="Convention", topics=["visa-facilitation"], stage="signature", kind="agreement_stage"
+    )
     world["visa"].stages.all().delete()
     api = client.get("/api/v1/topics/visa-facilitation").json()
     assert api["stages_reached"] == api["stages_ahead"] == api["stages_not_recorded"] == []

@@ -93,7 +93,9 @@ def _postgres_fuzzy(
     for i, group in enumerate(groups):
         _, query, _ = _postgres_match([group])
         name = f"similarity_{i}"
-        qs = qs.annotate(**{name: TrigramWordSimilarity(Value(" ".join(group.typed)), "search_text")})
+        qs = qs.annotate(
+            **{name: TrigramWordSimilarity(Value(" ".join(group.typed)), "search_text")}
+        )
         qs = qs.filter(Q(search=query) | Q(**{f"{name}__gte": TRIGRAM_THRESHOLD}))
         similarity = F(name) if similarity is None else similarity + F(name)
     return qs.annotate(search_rank=similarity)
