@@ -93,10 +93,7 @@ class Topic(models.Model):
     aliases = models.TextField(
         _("aliases"),
         blank=True,
-        help_text=_(
-            "Other names readers search for, one per line (acronyms, other languages). "
-            "Rebuild the projections after a change so past developments are found by them."
-        ),
+        help_text=_("Other names readers search for, one per line (acronyms, other languages)."),
     )
 
     class Meta:
@@ -147,10 +144,7 @@ class Actor(models.Model):
     aliases = models.TextField(
         _("aliases"),
         blank=True,
-        help_text=_(
-            "Other spellings readers search for, one per line (transliterations). "
-            "Rebuild the projections after a change so past developments are found by them."
-        ),
+        help_text=_("Other spellings readers search for, one per line (transliterations)."),
     )
 
     class Meta:

@@ -55,11 +55,7 @@ class Migration(migrations.Migration):
             name="aliases",
             field=models.TextField(
                 blank=True,
-                help_text=(
-                    "Other names readers search for, one per line (acronyms, other languages). "
-                    "Rebuild the projections after a change so past developments are found by "
-                    "them."
-                ),
+                help_text="Other names readers search for, one per line (acronyms, other languages).",
                 verbose_name="aliases",
             ),
         ),
@@ -68,11 +64,7 @@ class Migration(migrations.Migration):
             name="aliases",
             field=models.TextField(
                 blank=True,
-                help_text=(
-                    "Other spellings readers search for, one per line (transliterations). "
-                    "Rebuild the projections after a change so past developments are found by "
-                    "them."
-                ),
+                help_text="Other spellings readers search for, one per line (transliterations).",
                 verbose_name="aliases",
             ),
         ),

@@ -15,7 +15,6 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from timeline import dates, words
-from timeline.selectors import search
 from timeline.models import (
     Actor,
     Development,
@@ -25,6 +24,7 @@ from timeline.models import (
     Status,
     Topic,
 )
+from timeline.selectors import search
 
 MAX_LIMIT = 200
 QUERY_MAX = 200
