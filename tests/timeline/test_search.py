@@ -206,3 +206,15 @@ def test_the_same_table_passes_on_sqlite(tmp_path):
     )
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
     assert "passed" in run.stdout and "failed" not in run.stdout
+
+
+@pytest.mark.django_db
+def test_the_picture_and_the_exports_filter_by_the_same_search(client):
+    call_command("loadseed", verbosity=0)
+    filters = selectors.timeline_filters(q="Tokayev")
+    found = selectors.search_results(filters=filters, limit=200).hits
+    shape = selectors.timeline_shape(filters=filters)
+    assert shape.total == len(found) >= len(TOKAYEV)
+    response = client.get("/api/v1/timeline.timelinejs", {"q": "Tokayev"})
+    assert response.status_code == 200
+    assert len(response.json()["events"]) == len(found)

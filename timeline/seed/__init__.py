@@ -124,7 +124,8 @@ def load_search_aliases() -> None:
     """The seed's place aliases: a group is found by its first spelling, and gains the
     seed's others; editors' own groups and additions are kept."""
     existing = {fold(split_aliases(a.terms)[0]): a for a in SearchAlias.objects.all() if a.terms}
-    for group in read("aliases.yaml"):
+    groups: list[list[str]] = read("aliases.yaml")  # type: ignore[assignment]
+    for group in groups:
         found = existing.get(fold(group[0]))
         if found is None:
             SearchAlias.objects.create(terms="\n".join(group))

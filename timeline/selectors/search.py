@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import connection
 from django.db.models import F, Q, QuerySet, TextField, Value
@@ -89,13 +90,11 @@ def _postgres_fuzzy(
 
     vector, _, _ = _postgres_match(groups)
     qs = qs.annotate(search=vector)
-    similarity = None
+    similarity: Any = None
     for i, group in enumerate(groups):
         _, query, _ = _postgres_match([group])
         name = f"similarity_{i}"
-        qs = qs.annotate(
-            **{name: TrigramWordSimilarity(Value(" ".join(group.typed)), "search_text")}
-        )
+        qs = qs.annotate(**{name: TrigramWordSimilarity(" ".join(group.typed), "search_text")})
         qs = qs.filter(Q(search=query) | Q(**{f"{name}__gte": TRIGRAM_THRESHOLD}))
         similarity = F(name) if similarity is None else similarity + F(name)
     return qs.annotate(search_rank=similarity)
