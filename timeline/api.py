@@ -213,12 +213,14 @@ def topics(request: HttpRequest):
 
 @router.get("/topics/{slug}", response={200: TopicDetailOut, **READ_ERRORS}, url_name="topic")
 def topic_detail(request: HttpRequest, slug: str):
-    """The topic with, for an agreement, the stages reached (with dates) and ahead."""
+    """The topic with, for an agreement, its stages reached (with dates), planned and not
+    recorded."""
     thread = selectors.topic_get(slug=slug)
     body = {
         **topic_out(request, thread.topic),
         "stages_reached": [stage_out(s) for s in thread.reached],
         "stages_ahead": [stage_out(s) for s in thread.ahead],
+        "stages_not_recorded": [stage_out(s) for s in thread.not_recorded],
     }
     return _read(request, _dump(TopicDetailOut, body), last_modified=selectors.latest_change())
 

@@ -11,6 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from timeline.words import split_aliases
+
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
@@ -112,6 +114,11 @@ class Topic(models.Model):
     description_fr = models.TextField(_("description (French)"), blank=True)
     description_en = models.TextField(_("description (English)"), blank=True)
     position = models.PositiveSmallIntegerField(default=0)
+    aliases = models.TextField(
+        _("aliases"),
+        blank=True,
+        help_text=_("Other names readers search for, one per line (acronyms, other languages)."),
+    )
 
     class Meta:
         ordering = ["position", "slug"]
@@ -158,6 +165,11 @@ class Actor(models.Model):
     name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(max_length=16, choices=ActorKind.choices, default=ActorKind.PERSON)
     description_fr = models.CharField(_("description (French)"), max_length=500, blank=True)
+    aliases = models.TextField(
+        _("aliases"),
+        blank=True,
+        help_text=_("Other spellings readers search for, one per line (transliterations)."),
+    )
 
     class Meta:
         ordering = ["name"]
@@ -166,6 +178,23 @@ class Actor(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class SearchAlias(models.Model):
+    """Words a search treats as one (a city's former names, spellings of a place).
+    Reference data managed in the admin; topics and actors carry their own aliases."""
+
+    terms = models.TextField(
+        _("terms"), help_text=_("Spellings searched as one, one per line: Astana, Nour-Soultan.")
+    )
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("search alias")
+        verbose_name_plural = _("search aliases")
+
+    def __str__(self) -> str:
+        return " / ".join(split_aliases(self.terms)[:4])
 
 
 class Development(models.Model):

@@ -28,6 +28,7 @@ from timeline.models import (
     ProjectionState,
     Topic,
 )
+from timeline.words import fold, split_aliases
 
 NAME = "developments"
 BATCH_SIZE = 2000
@@ -73,11 +74,18 @@ def load_states(ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, State]:
     return states
 
 
-def _search_text(state: State, actor_names: dict[str, str]) -> str:
+def _search_text(
+    state: State, actor_words: dict[str, list[str]], topic_words: dict[str, list[str]]
+) -> str:
+    """The folded words a search matches: the text, the place, the actors' names and the
+    topics' names with their aliases, the publications."""
     parts = [state["title"], state["summary"], state["place"]]
-    parts += [actor_names.get(a["actor"], a["actor"]) for a in state["actors"]]
+    for a in state["actors"]:
+        parts += actor_words.get(a["actor"], [a["actor"]])
+    for slug in state["topics"]:
+        parts += topic_words.get(slug, [])
     parts += [s.get("publication", "") for s in state["sources"]]
-    return "\n".join(p for p in parts if p)
+    return fold("\n".join(p for p in parts if p))
 
 
 def save_states(states: Iterable[State]) -> None:
@@ -85,13 +93,23 @@ def save_states(states: Iterable[State]) -> None:
     states = list(states)
     if not states:
         return
-    topic_ids = dict(Topic.objects.values_list("slug", "id"))
-    actors = dict(
-        (slug, (id_, name)) for slug, id_, name in Actor.objects.values_list("slug", "id", "name")
-    )
-    actor_names = {slug: name for slug, (_, name) in actors.items()}
+    topic_ids = {}
+    topic_words = {}
+    for slug, id_, name_fr, name_en, aliases in Topic.objects.values_list(
+        "slug", "id", "name_fr", "name_en", "aliases"
+    ):
+        topic_ids[slug] = id_
+        topic_words[slug] = [name_fr, name_en, *split_aliases(aliases)]
+    actors = {}
+    actor_words = {}
+    for slug, id_, name, aliases in Actor.objects.values_list("slug", "id", "name", "aliases"):
+        actors[slug] = (id_, name)
+        actor_words[slug] = [name, *split_aliases(aliases)]
     ids = [s["id"] for s in states]
-    rows = [(s["id"], *(s[f] for f in ROW_FIELDS), _search_text(s, actor_names)) for s in states]
+    rows = [
+        (s["id"], *(s[f] for f in ROW_FIELDS), _search_text(s, actor_words, topic_words))
+        for s in states
+    ]
     # Topics or actors deleted since the event was written are skipped, not invented.
     topic_rows = [
         (s["id"], topic_ids[slug]) for s in states for slug in s["topics"] if slug in topic_ids
@@ -199,6 +217,21 @@ def apply_inline(event: Event) -> None:
         batch = _next_batch(position, BATCH_SIZE)
         _apply(batch)
         position = batch[-1].position
+
+
+def refresh_search_text(*, topic_id: int | None = None, actor_id: int | None = None) -> int:
+    """Re-save the developments of a topic or an actor whose names or aliases changed, so
+    their search text says the new ones (what a rebuild would write). Returns how many."""
+    with transaction.atomic():
+        lock_log()
+        qs = Development.objects.all()
+        if topic_id is not None:
+            qs = qs.filter(topics__id=topic_id)
+        if actor_id is not None:
+            qs = qs.filter(actors__id=actor_id)
+        ids = list(qs.values_list("id", flat=True).distinct())
+        save_states(load_states(ids).values())
+    return len(ids)
 
 
 def catch_up(*, batch_size: int = BATCH_SIZE, progress: Callable[[int], None] | None = None) -> int:

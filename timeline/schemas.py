@@ -222,9 +222,13 @@ class TopicOut(Schema):
 class StageOut(Schema):
     stage: str
     label: str
-    reached: bool = Field(
-        description="True when a development took place at this stage, or at a later one."
+    status: str = Field(
+        description=(
+            "reached (a development took place at this stage), scheduled (one is planned) "
+            "or not_recorded (no development of the topic records it: neither passed nor ahead)."
+        )
     )
+    reached: bool = Field(description="True when a development took place at this stage.")
     date: str | None = Field(
         description="When it was first reached (EDTF); null when no development records it."
     )
@@ -237,7 +241,10 @@ class StageOut(Schema):
 
 class TopicDetailOut(TopicOut):
     stages_reached: list[StageOut]
-    stages_ahead: list[StageOut]
+    stages_ahead: list[StageOut] = Field(description="Stages a scheduled development plans.")
+    stages_not_recorded: list[StageOut] = Field(
+        description="Stages no development of the topic records: the sources say nothing."
+    )
 
 
 # --- the event stream -------------------------------------------------------------------
@@ -384,7 +391,8 @@ def stage_out(progress: selectors.StageProgress) -> dict[str, Any]:
     return {
         "stage": progress.stage,
         "label": progress.label,
-        "reached": reached is not None or progress.passed,
+        "status": progress.status,
+        "reached": reached is not None,
         "date": reached.date if reached else None,
         "date_display": date_display(reached.date) if reached else None,
         "development": reached.id if reached else None,

@@ -167,7 +167,15 @@ def timeline(request: HttpRequest) -> HttpResponse:
         "first_page": not request.GET.get("cursor"),
         **_choices(),
     }
-    if filters is not None:
+    if filters is not None and filters.q:
+        # A search: the developments found, best first, each with its matching words.
+        context.update(
+            search=selectors.search_results(filters=filters, limit=PAGE_SIZE),
+            filtered=True,
+            first_page=True,
+        )
+        context.update(upcoming=selectors.upcoming_list(filters=filters, limit=5))
+    elif filters is not None:
         page = _page(request, filters, newest_first=newest_first, errors=errors)
         context.update(
             groups=group_by_month(page.items, lang),

@@ -252,13 +252,19 @@ def test_a_topic_shows_stages_reached_with_dates_and_stages_ahead(client, world)
         topics=["epca"],
     )
     body = client.get("/api/v1/topics/epca").json()
-    assert [s["stage"] for s in body["stages_reached"]] == ["negotiation_round", "signature"]
-    assert body["stages_reached"][0]["date"] is None  # passed, but no development records it
-    reached = body["stages_reached"][1]
+    assert [s["stage"] for s in body["stages_reached"]] == ["signature"]
+    # No development records the rounds or the entry into force: neither passed nor ahead.
+    assert [s["stage"] for s in body["stages_not_recorded"]] == [
+        "negotiation_round",
+        "entry_into_force",
+    ]
+    reached = body["stages_reached"][0]
+    assert reached["status"] == "reached"
     assert reached["date"] == "2015-12-21" and reached["development"] == str(signed.id)
     assert reached["date_display"]["en"] == "21 December 2015"
     ahead = {s["stage"]: s for s in body["stages_ahead"]}
-    assert list(ahead) == ["ratification", "entry_into_force"]
+    assert list(ahead) == ["ratification"]
+    assert ahead["ratification"]["status"] == "scheduled"
     assert ahead["ratification"]["scheduled_development"] == str(planned.id)
     assert ahead["ratification"]["scheduled_date"] == "2099-01"
 

@@ -313,7 +313,9 @@ def test_the_epca_thread_shows_its_stages_reached_and_ahead(client, world):
     assert "negotiation round" in reached and "June 2012" in reached and "2 times" in reached
     assert "signature" in reached and "21 December 2015" in reached
     assert "ratification" in ahead and "planned for March 2099" in ahead
-    assert "entry into force" in ahead
+    assert "entry into force" not in ahead and "entry into force" not in reached
+    not_recorded = re.search(r'class="stages-not-recorded">.*?</div>', html, re.S).group(0)
+    assert "entry into force" in not_recorded and "initialling" not in not_recorded
     assert "ratification" not in reached
     text = text_of(response)
     assert "Signature à Astana" in text and "Visas" not in text
@@ -495,12 +497,14 @@ def test_the_seeded_agreement_threads_show_their_stages_and_pages_their_quotes(c
         for stage, development in first_reached.items():
             assert str(labels[stage]) in reached
             assert display(development.date, "en") in reached
-        order = list(topic.stages.values_list("stage", flat=True))
-        furthest = max(order.index(stage) for stage in first_reached)
-        for stage in order[furthest + 1 :]:
-            assert str(labels[stage]) in ahead
-        for stage in order[:furthest]:
-            assert str(labels[stage]) in reached
+        # A stage no development of the topic records is neither reached nor ahead.
+        not_recorded = unescape(
+            re.search(r'class="stages-not-recorded">.*?</div>', html, re.S).group(0)
+        )
+        for stage in topic.stages.values_list("stage", flat=True):
+            if stage not in first_reached:
+                assert str(labels[stage]) in not_recorded
+                assert str(labels[stage]) not in reached and str(labels[stage]) not in ahead
 
     quoted = Development.objects.exclude(sources=[]).first()
     text = text_of(client.get(f"/developments/{quoted.id}/"))
@@ -508,8 +512,8 @@ def test_the_seeded_agreement_threads_show_their_stages_and_pages_their_quotes(c
     assert quote[:60] in text
 
 
-def test_stages_before_the_furthest_reached_one_are_not_shown_as_ahead(client, world):
-    """A signature means the negotiation is behind us, even if no round was recorded."""
+def test_stages_no_development_records_are_neither_passed_nor_ahead(client, world):
+    """A signature says nothing of the negotiation rounds, nor of a ratification to come."""
     record(
         title="Signature",
         date="2015-12-21",
@@ -518,12 +522,30 @@ def test_stages_before_the_furthest_reached_one_are_not_shown_as_ahead(client, w
         kind="agreement_stage",
     )
     page = english(client).get("/topics/epca/").content.decode()
-    reached, ahead = page.split("Stages ahead")
-    assert "negotiation round" in reached and "no development records it" in reached
-    assert "signature" in reached
-    assert "ratification" in ahead and "negotiation round" not in ahead
+    reached, rest = page.split("Stages planned")
+    ahead, not_recorded = rest.split("Not recorded", 1)
+    assert "signature" in reached and "negotiation round" not in reached
+    assert "ratification" not in ahead and "negotiation round" not in ahead
+    assert "negotiation round" in not_recorded and "ratification" in not_recorded
+    assert "neither that they were reached nor that they are ahead" in not_recorded
     api = client.get("/api/v1/topics/epca").json()
-    assert [s["stage"] for s in api["stages_reached"]] == ["negotiation_round", "signature"]
-    assert api["stages_reached"][0]["reached"] is True
-    assert api["stages_reached"][0]["date"] is None
-    assert [s["stage"] for s in api["stages_ahead"]] == ["ratification", "entry_into_force"]
+    assert [s["stage"] for s in api["stages_reached"]] == ["signature"]
+    assert api["stages_ahead"] == []
+    assert [s["stage"] for s in api["stages_not_recorded"]] == [
+        "negotiation_round",
+        "ratification",
+        "entry_into_force",
+    ]
+    assert {s["status"] for s in api["stages_not_recorded"]} == {"not_recorded"}
+    assert all(s["reached"] is False for s in api["stages_not_recorded"])
+
+
+def test_a_topic_that_is_no_agreement_shows_no_stages(client, world):
+    """Only agreement topics have stages; a staged development filed elsewhere marks none."""
+    record(
+        title="Convention", topics=["visa-facilitation"], stage="signature", kind="agreement_stage"
+    )
+    world["visa"].stages.all().delete()
+    api = client.get("/api/v1/topics/visa-facilitation").json()
+    assert api["stages_reached"] == api["stages_ahead"] == api["stages_not_recorded"] == []
+    assert "stages-reached" not in client.get("/topics/visa-facilitation/").content.decode()

@@ -39,8 +39,24 @@ def test_every_source_text_contributes_developments():
 def test_relative_and_missing_dates_are_marked_and_explained():
     for item in seed.read("developments.yaml"):
         parsed = dates.parse(str(item["date"]))
-        if parsed.approximate:
+        if parsed.approximate or parsed.meaning == dates.WINDOW:
             assert item.get("date_note"), f"{item['key']}: an approximate date needs its note"
+
+
+def test_the_missions_meetings_are_one_day_of_its_window_not_the_month():
+    """« Du mardi 16 au samedi 20 mai 2023 »: a meeting of the mission is one day of it."""
+    mission = [i for i in seed.read("developments.yaml") if i["key"].startswith("2023-05-")]
+    windowed = [i for i in mission if i["date"] == "[2023-05-16..2023-05-20]"]
+    assert len(windowed) == 17
+    assert not [i["key"] for i in mission if i["date"] == "2023-05"]
+
+
+def test_relative_expressions_are_resolved_against_the_articles_date():
+    dated = {i["key"]: i["date"] for i in seed.read("developments.yaml")}
+    assert dated["2024-record-eu-kazakhstan-trade"] == "2024"  # « l'année dernière », 2025
+    assert dated["2025-12-bruges-match-almaty"] == "[2025-11-24..]"  # « bientôt »: no month
+    assert dated["2025-12-22nd-eu-kazakhstan-cooperation-council"] == "[2025-12-01..2025-12-07]"
+    assert dated["2025-05-29-astana-international-forum"] == "2025-05-29/2025-05-30"
 
 
 @pytest.mark.django_db

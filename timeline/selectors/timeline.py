@@ -7,15 +7,14 @@ import base64
 import binascii
 import datetime
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import connection
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from timeline import dates
+from timeline import dates, words
 from timeline.models import (
     Actor,
     Development,
@@ -26,6 +25,7 @@ from timeline.models import (
     Status,
     Topic,
 )
+from timeline.selectors import search
 
 MAX_LIMIT = 200
 QUERY_MAX = 200
@@ -178,19 +178,6 @@ def timeline_filters(
     )
 
 
-def _search(qs: QuerySet[Development], q: str) -> QuerySet[Development]:
-    if connection.vendor == "postgresql":
-        from django.contrib.postgres.search import SearchQuery, SearchVector
-
-        # The same expression as the GIN index of migration 0005, so the index serves it.
-        vector = SearchVector("search_text", config="french")
-        query = SearchQuery(q, config="french", search_type="websearch")
-        return qs.annotate(search=vector).filter(search=query)
-    for word in q.split():
-        qs = qs.filter(search_text__icontains=word)
-    return qs
-
-
 def developments_filtered(filters: TimelineFilters = NO_FILTERS) -> QuerySet[Development]:
     """Developments matching the filters, unordered and without their links."""
     qs = Development.objects.all()
@@ -211,7 +198,7 @@ def developments_filtered(filters: TimelineFilters = NO_FILTERS) -> QuerySet[Dev
     if filters.upper:
         qs = qs.filter(date_lower__lte=filters.upper)
     if filters.q:
-        qs = _search(qs, filters.q)
+        qs, _ = search.search_filter(qs, search.search_plan(filters.q))
     return qs
 
 
@@ -322,3 +309,36 @@ def upcoming_list(
         shown_status_q(ShownStatus.SCHEDULED, today or timezone.localdate())
     )
     return list(with_links(qs.order_by("date_sort", "id"))[:limit])
+
+
+# --- search results, best first ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    development: Development
+    snippet: list[words.Segment]
+    rank: float
+
+
+@dataclass(frozen=True)
+class SearchResults:
+    hits: list[SearchHit]
+    approximate: bool  # found by the typo-tolerant fallback, not by the words as typed
+
+
+def search_results(*, filters: TimelineFilters, limit: int = 50) -> SearchResults:
+    """The developments a query finds (with the other filters), best first, each with a
+    snippet of its text where the matching words are marked."""
+    limit = _check_limit(limit, MAX_LIMIT)
+    plan = search.search_plan(filters.q)
+    qs, plan = search.search_filter(developments_filtered(replace(filters, q="")), plan)
+    found = list(with_links(qs)[: MAX_LIMIT * 5])
+    ranked = sorted(
+        found, key=lambda d: (-search.rank(d, plan), -d.date_lower.toordinal(), str(d.id))
+    )
+    hits = [
+        SearchHit(development=d, snippet=search.snippet(d, plan), rank=search.rank(d, plan))
+        for d in ranked[:limit]
+    ]
+    return SearchResults(hits=hits, approximate=bool(plan.fuzzy))

@@ -1,10 +1,11 @@
-"""Topics and their threads: each topic with its stages, reached by a development that took
-place or still ahead."""
+"""Topics and their threads: an agreement or negotiation topic with its stages, each reached
+(a development took place at it), planned (one is scheduled) or not recorded (no development
+of the topic says anything of it: neither passed nor ahead)."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
@@ -28,40 +29,51 @@ def topic_list() -> list[Topic]:
 
 @dataclass(frozen=True)
 class StageProgress:
-    """One stage of an agreement topic: reached (with its first development) or ahead."""
+    """One stage of an agreement topic, as its developments record it."""
 
     stage: str
     label: str
     reached: Development | None  # the first development that took place at this stage
     count: int  # how many took place at this stage (negotiation rounds are many)
-    scheduled: Development | None  # the next scheduled one, for a stage still ahead
-    # No development records it, but a later stage was reached, so it is behind us
-    # (the sources may not mention, say, the negotiation rounds before a signature).
-    passed: bool = False
+    scheduled: Development | None  # the next scheduled one, for a stage not reached
+
+    @property
+    def status(self) -> str:
+        """reached, scheduled, or not_recorded (the sources say nothing of it)."""
+        if self.reached:
+            return "reached"
+        return "scheduled" if self.scheduled else "not_recorded"
 
 
 @dataclass(frozen=True)
 class TopicThread:
     topic: Topic
-    stages: list[StageProgress]
+    stages: list[StageProgress]  # empty unless the topic is an agreement or negotiation
 
     @property
     def reached(self) -> list[StageProgress]:
-        return [s for s in self.stages if s.reached or s.passed]
+        return [s for s in self.stages if s.status == "reached"]
 
     @property
     def ahead(self) -> list[StageProgress]:
-        return [s for s in self.stages if not (s.reached or s.passed)]
+        """Stages a scheduled development of the topic still plans."""
+        return [s for s in self.stages if s.status == "scheduled"]
+
+    @property
+    def not_recorded(self) -> list[StageProgress]:
+        return [s for s in self.stages if s.status == "not_recorded"]
 
 
 def topic_get(*, slug: str) -> TopicThread:
-    """The topic with its stages reached (by a development that took place) and ahead."""
+    """The topic with, if it lists stages, each stage as its own developments record it."""
     topic = None
     if isinstance(slug, str) and _SLUG.match(slug):
         topic = _topics().filter(slug=slug).first()
     if topic is None:
         raise TopicNotFound(slug)
     listed = [s.stage for s in topic.stages.all()]
+    if not listed:  # not an agreement or a negotiation: no stages to show
+        return TopicThread(topic=topic, stages=[])
     staged = (
         Development.objects.filter(topics=topic)
         .exclude(stage="")
@@ -88,6 +100,4 @@ def topic_get(*, slug: str) -> TopicThread:
         )
         for stage in listed + extra
     ]
-    furthest = max((i for i, s in enumerate(stages) if s.reached), default=-1)
-    stages = [replace(s, passed=not s.reached and i < furthest) for i, s in enumerate(stages)]
     return TopicThread(topic=topic, stages=stages)

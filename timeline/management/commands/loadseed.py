@@ -15,6 +15,7 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"{result.topics} topics, {result.actors} actors; "
                 f"{result.recorded} developments recorded, "
-                f"{result.already_present} already in the log."
+                f"{result.already_present} already in the log "
+                f"({result.corrected} corrected, {result.confirmed} confirmed)."
             )
         )

@@ -1,0 +1,160 @@
+"""Search as readers type: no case, no accents, aliases (EPCA = APCR = APCE, Tokayev =
+Tokaïev), French stems on PostgreSQL and plural endings on SQLite, and a typo-tolerant
+fallback when the words themselves find nothing (pg_trgm on PostgreSQL, difflib over the
+words of the texts on SQLite).
+
+The projection stores each development's folded words in `search_text`
+(timeline.projections); the query is folded the same way (timeline.words)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connection
+from django.db.models import F, Q, QuerySet, TextField, Value
+from django.db.models.functions import Concat
+
+from timeline import words
+from timeline.models import Actor, Development, SearchAlias, Topic
+
+# pg_trgm word similarity from which a word counts as the one the reader mistyped.
+TRIGRAM_THRESHOLD = 0.5
+# difflib ratio for the same on SQLite.
+CLOSE_RATIO = 0.75
+
+
+@dataclass(frozen=True)
+class SearchPlan:
+    """What a query asked for: its word groups with their aliases, and the words the typo
+    fallback stood in for (empty when the words matched as typed)."""
+
+    groups: list[words.Group]
+    fuzzy: tuple[str, ...] = field(default=())
+
+
+def alias_groups() -> list[list[str]]:
+    """Every set of names searched as one: a topic's names and aliases, an actor's name and
+    aliases, and the editors' other aliases (places)."""
+    groups: list[list[str]] = []
+    for name_fr, name_en, aliases in Topic.objects.values_list("name_fr", "name_en", "aliases"):
+        groups.append([name_fr, name_en, *words.split_aliases(aliases)])
+    for name, aliases in Actor.objects.exclude(aliases="").values_list("name", "aliases"):
+        groups.append([name, *words.split_aliases(aliases)])
+    for (terms,) in SearchAlias.objects.values_list("terms"):
+        groups.append(words.split_aliases(terms))
+    return groups
+
+
+def search_plan(q: str) -> SearchPlan:
+    """The reader's query, parsed into groups of alternatives."""
+    return SearchPlan(groups=words.parse_query(q, alias_groups()))
+
+
+def _postgres_match(groups: Sequence[words.Group]):
+    from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+
+    # The same expression as the GIN index of migration 0010, so the index serves it.
+    vector = SearchVector("search_text", config="kz_french")
+    query = SearchQuery(words.pg_tsquery(groups), config="kz_french", search_type="raw")
+    return vector, query, SearchRank(vector, query)
+
+
+def _sqlite_condition(groups: Sequence[words.Group]) -> Q:
+    condition = Q()
+    for group in groups:
+        any_of = Q()
+        for phrase in group.alternatives:
+            any_of |= Q(padded_search__contains=words.sqlite_pattern(phrase))
+        condition &= any_of
+    return condition
+
+
+def _padded(qs: QuerySet[Development]) -> QuerySet[Development]:
+    return qs.annotate(padded_search=Concat(Value(" "), F("search_text"), output_field=TextField()))
+
+
+def _matching(qs: QuerySet[Development], groups: Sequence[words.Group]) -> QuerySet[Development]:
+    if connection.vendor == "postgresql":
+        vector, query, rank = _postgres_match(groups)
+        return qs.annotate(search=vector, search_rank=rank).filter(search=query)
+    return _padded(qs).filter(_sqlite_condition(groups))
+
+
+def _postgres_fuzzy(
+    qs: QuerySet[Development], groups: Sequence[words.Group]
+) -> QuerySet[Development]:
+    """Each group matches as typed, or one word of the text is close to it (pg_trgm)."""
+    from django.contrib.postgres.search import TrigramWordSimilarity
+
+    vector, _, _ = _postgres_match(groups)
+    qs = qs.annotate(search=vector)
+    similarity: Any = None
+    for i, group in enumerate(groups):
+        _, query, _ = _postgres_match([group])
+        name = f"similarity_{i}"
+        qs = qs.annotate(**{name: TrigramWordSimilarity(" ".join(group.typed), "search_text")})
+        qs = qs.filter(Q(search=query) | Q(**{f"{name}__gte": TRIGRAM_THRESHOLD}))
+        similarity = F(name) if similarity is None else similarity + F(name)
+    return qs.annotate(search_rank=similarity)
+
+
+def _sqlite_fuzzy(
+    qs: QuerySet[Development], groups: Sequence[words.Group]
+) -> tuple[list[words.Group], tuple[str, ...]] | None:
+    """The groups with each unmatched word replaced by the text's words closest to it."""
+    texts = list(qs.values_list("search_text", flat=True))
+    vocabulary = {w for text in texts for w in text.split()}
+    fixed: list[words.Group] = []
+    fuzzy: list[str] = []
+    for group in groups:
+        if any(words.contains(t, p) for t in texts for p in group.alternatives):
+            fixed.append(group)
+            continue
+        if len(group.typed) != 1:
+            return None
+        close = words.close_words(group.typed[0], vocabulary, CLOSE_RATIO)
+        if not close:
+            return None
+        fuzzy += close
+        fixed.append(words.Group(typed=group.typed, alternatives=tuple((w,) for w in close)))
+    return fixed, tuple(fuzzy)
+
+
+def search_filter(
+    qs: QuerySet[Development], plan: SearchPlan
+) -> tuple[QuerySet[Development], SearchPlan]:
+    """The developments the query finds, with `search_rank` annotated on PostgreSQL; when
+    the words find nothing, those the typo fallback finds (and the plan says so)."""
+    if not plan.groups:
+        return qs.none(), plan
+    found = _matching(qs, plan.groups)
+    if found.exists():
+        return found, plan
+    if connection.vendor == "postgresql":
+        fuzzy = _postgres_fuzzy(qs, plan.groups)
+        typed = tuple(" ".join(g.typed) for g in plan.groups)
+        return fuzzy, SearchPlan(groups=plan.groups, fuzzy=typed)
+    corrected = _sqlite_fuzzy(qs, plan.groups)
+    if corrected is None:
+        return qs.none(), plan
+    groups, close = corrected
+    return _matching(qs, groups), SearchPlan(groups=groups, fuzzy=close)
+
+
+def rank(development: Development, plan: SearchPlan) -> float:
+    """How well a found development answers the query (higher first)."""
+    found = getattr(development, "search_rank", None)
+    if found is not None:
+        return float(found)
+    return float(words.score(development.search_text, development.title, plan.groups))
+
+
+def snippet(development: Development, plan: SearchPlan) -> list[words.Segment]:
+    """The summary (or the title) around the first match, matching words marked."""
+    for text in (development.summary, development.title):
+        segments = words.snippet(text, plan.groups, fuzzy=plan.fuzzy)
+        if any(s.mark for s in segments):
+            return segments
+    return words.snippet(development.summary or development.title, plan.groups)
