@@ -131,6 +131,7 @@ def _archive_item(development: Any) -> dict:
         "title": development.title,
         "date": development.date,
         "date_lower": development.date_lower.isoformat(),
+        "status": development.shown_status,  # said when it awaits confirmation
         "topics": [topic.slug for topic in development.topics.all()],
     }
 

@@ -42,6 +42,7 @@ WORDS: dict[str, dict[str, str]] = {
         "corrections": "Rectificatifs",
         "archive": "Ajouté aux archives",
         "archive_intro": "Consignés cette semaine, à propos de dates antérieures :",
+        "to_confirm": "À confirmer",
         "more_one": "et 1 autre",
         "more": "et {n} autres",
         "nothing": "Rien de nouveau cette semaine.",
@@ -71,6 +72,7 @@ WORDS: dict[str, dict[str, str]] = {
         "corrections": "Corrections",
         "archive": "Added to the archive",
         "archive_intro": "Recorded in the tracker this week (developments are written in French):",
+        "to_confirm": "Awaiting confirmation",
         "more_one": "and 1 more",
         "more": "and {n} more",
         "nothing": "Nothing new this week.",
@@ -134,6 +136,8 @@ def _shown(item: dict, lang: str, *, label: bool = False) -> dict:
     return {
         **item,
         "label": _label(item, lang) if label or item.get("action") else "",
+        # Scheduled, its date passed, nobody confirmed it yet: said wherever it is listed.
+        "awaiting": item.get("status") == "awaiting_confirmation",
         "date_display": dates.display(item["date"], lang),
         "previous_date_display": dates.display(item["previous_date"], lang)
         if item.get("previous_date")

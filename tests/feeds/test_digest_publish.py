@@ -450,8 +450,7 @@ def test_a_scheduled_development_whose_date_passed_is_awaiting_confirmation_not_
 
     text = tasks.digest_publish_and_fan_out(week=weeks.week_of(weeks_ago(1))).digest.text
 
-    assert "À confirmer" in text
     line = next(line for line in text.splitlines() if "Sommet passé" in line)
-    assert "Prévu" not in line
-    upcoming = text.split("== À venir dans les prochaines semaines ==", 1)[1]
+    assert "À confirmer" in line and "Prévu" not in line
+    upcoming = text.split("À VENIR", 1)[1].split("AJOUTÉ AUX ARCHIVES", 1)[0]
     assert "Sommet prochain" in upcoming and "Sommet passé" not in upcoming

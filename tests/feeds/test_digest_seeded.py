@@ -67,8 +67,11 @@ def test_week_48_tells_its_week_its_agenda_and_a_capped_archive(seeded):
     for item in content["upcoming"] + content["unscheduled"]:
         assert item["status"] == "scheduled"
         assert Development.objects.get(id=item["id"]).date_upper > datetime.date(2025, 11, 30)
-    unscheduled = {item["title"] for item in content["unscheduled"]}
-    assert "22e Conseil de coopération Kazakhstan–UE" in unscheduled  # "vers décembre 2025"
+    # "la semaine prochaine" in a 24 November article: one day of 1–7 December, so on the
+    # agenda; a date vaguer than that ("bientôt") waits under "date à préciser".
+    titles = {item["title"]: item for item in content["upcoming"] + content["unscheduled"]}
+    assert "22e Conseil de coopération Kazakhstan–UE" in {i["title"] for i in content["upcoming"]}
+    assert content["unscheduled"], titles
 
     # The archive: the rest of the seed, recorded that week, capped in what readers see.
     assert len(content["archive"]) > emails.ARCHIVE_CAP

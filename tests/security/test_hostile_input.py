@@ -9,6 +9,7 @@ error that names the field.
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
 import xml.etree.ElementTree as ET
@@ -183,7 +184,8 @@ def hostile(world, token, client):
         place=ONE_LINE[:200],
         date_note=ONE_LINE[:200],
         status="scheduled",
-        date=f"{timezone.localdate().year + 1}-03-27",  # a day: the calendar holds it
+        # A day ten days ahead: the calendar holds it and the digest's agenda lists it.
+        date=(timezone.localdate() + datetime.timedelta(days=10)).isoformat(),
         actors=[{"actor": "roman-vassilenko", "role": ONE_LINE[:200]}],
         sources=[
             {

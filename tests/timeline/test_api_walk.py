@@ -83,8 +83,7 @@ def test_a_consumer_walking_the_timeline_gets_every_development_once_in_order(cl
     load_seed()
     generate(generated)
     expected = [
-        str(i)
-        for i in Development.objects.order_by("date_lower", "id").values_list("id", flat=True)
+        str(i) for i in Development.objects.order_by("date_sort", "id").values_list("id", flat=True)
     ]
     assert len(expected) >= generated
 
@@ -97,7 +96,7 @@ def test_a_consumer_walking_the_timeline_gets_every_development_once_in_order(cl
     expected_in_topic = [
         str(i)
         for i in Development.objects.filter(topics=topic)
-        .order_by("date_lower", "id")
+        .order_by("date_sort", "id")
         .values_list("id", flat=True)
     ]
     in_topic = walk(client, f"/api/v1/timeline?topic={topic.slug}&status=took_place&limit=200")
