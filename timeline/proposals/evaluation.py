@@ -67,7 +67,8 @@ class Score:
         lines.append("")
         lines.append(f"recall     {self.recall:.2f}  ({self.found}/{self.seed}; goal ≥ 0.80)")
         lines.append(
-            f"exact EDTF {self.exact_rate:.2f}  ({self.exact}/{self.found} of those found; goal ≥ 0.70)"
+            f"exact EDTF {self.exact_rate:.2f}  "
+            f"({self.exact}/{self.found} of those found; goal ≥ 0.70)"
         )
         lines.append(
             f"precision  {self.precision:.2f}  "
@@ -150,7 +151,9 @@ def evaluate(
             score.exact += exact
     for name, proposals in by_file.items():
         files[name].proposals = len(proposals)
-        files[name].matching_proposals = sum(1 for i in range(len(proposals)) if (name, i) in matched)
+        files[name].matching_proposals = sum(
+            1 for i in range(len(proposals)) if (name, i) in matched
+        )
     score.files = [files[name] for name in texts]
     score.proposals = sum(f.proposals for f in score.files)
     score.matching_proposals = sum(f.matching_proposals for f in score.files)

@@ -41,7 +41,7 @@ KINDS: tuple[tuple[str, frozenset[str]], ...] = (
         "meeting",
         frozenset(
             """rencontre rencontrer entretien entretenir réunion réunir dialogue conseil
-            discussion discuter talks meeting meet séance""".split()
+            discussion discuter talks meeting meet séance recevoir exposé""".split()
         ),
     ),
     ("visit", frozenset("visite visiter rendre accueillir accueil voyage visit".split())),

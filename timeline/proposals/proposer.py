@@ -101,7 +101,15 @@ def fold(text: str) -> str:
 def skeleton(text: str) -> str:
     """fold() plus the usual transliteration variants: Tokayev, Tokaïev and Tokaiev agree."""
     text = fold(text)
-    for a, b in (("kh", "h"), ("dzh", "j"), ("zh", "j"), ("y", "i"), ("ou", "u"), ("ck", "k")):
+    for a, b in (
+        ("sh", "ch"),
+        ("kh", "h"),
+        ("dzh", "j"),
+        ("zh", "j"),
+        ("y", "i"),
+        ("ou", "u"),
+        ("ck", "k"),
+    ):
         text = text.replace(a, b)
     text = re.sub(r"(.)\1", r"\1", text)  # Vassilenko / Vasilenko
     return re.sub(r"[^a-z0-9]+", " ", text).strip()
@@ -181,7 +189,7 @@ def _sentences(doc: Any) -> Iterable[_Sentence]:
 
 
 def _sentence(run: list[Any]) -> Iterable[_Sentence]:
-    while run and (run[0].is_space or run[0].is_punct and run[0].text not in "«(\"“"):
+    while run and (run[0].is_space or run[0].is_punct and run[0].text not in '«("“'):
         run = run[1:]
     while run and run[-1].is_space:
         run = run[:-1]
@@ -269,7 +277,9 @@ def _status(sentence: _Sentence, chosen: Temporal, pub: Publication | None) -> s
     if chosen.lower > pub.upper:
         return "scheduled"
     future = any("Fut" in t.morph.get("Tense") for t in sentence.tokens)
-    if chosen.upper >= pub.lower and (future or chosen.lower >= pub.lower and chosen.upper > pub.upper):
+    if chosen.upper >= pub.lower and (
+        future or chosen.lower >= pub.lower and chosen.upper > pub.upper
+    ):
         return "scheduled"
     return "took_place"
 

@@ -282,7 +282,9 @@ class _Reader:
         anniversary: bool = False,
     ) -> tuple[int, Temporal]:
         start, end, text = self.span(i, j)
-        return j, Temporal(start, end, text, edtf, lower, upper, meaning, note, relative, anniversary)
+        return j, Temporal(
+            start, end, text, edtf, lower, upper, meaning, note, relative, anniversary
+        )
 
     # -- helpers --------------------------------------------------------------------------
 
@@ -353,7 +355,10 @@ class _Reader:
             m1 = MONTHS[self.word(k)]
             y1 = _as_year(self.word(k + 1))
             k2 = k + (2 if y1 else 1)
-            if self.word(k2) not in ("à", "a", "au", "to", "-", "–") or self.word(k2 + 1) not in MONTHS:
+            if (
+                self.word(k2) not in ("à", "a", "au", "to", "-", "–")
+                or self.word(k2 + 1) not in MONTHS
+            ):
                 return None
             m2 = MONTHS[self.word(k2 + 1)]
             y2 = _as_year(self.word(k2 + 2))
@@ -470,7 +475,10 @@ class _Reader:
         if year is not None:
             edtf, lo, hi = _month_point(year, month)
             return self.make(i, i + 2, edtf, lo, hi, "point")
-        if self.word(i - 1) not in ("en", "in", "début", "fin", "mi", "mi-") or self.published is None:
+        if (
+            self.word(i - 1) not in ("en", "in", "début", "fin", "mi", "mi-")
+            or self.published is None
+        ):
             return None
         year = self.published.year
         edtf, lo, hi = _month_point(year, month)
@@ -529,16 +537,22 @@ class _Reader:
             "avant-hier": -2,
             "après-demain": 2,
         }
-        if w in single or (w in ("ce", "this") and self.word(i + 1) in ("matin", "soir", "morning")):
+        if w in single or (
+            w in ("ce", "this") and self.word(i + 1) in ("matin", "soir", "morning")
+        ):
             end = i + 1 if w in single else i + 2
             said = self.span(i, end)[2]
             if day is None:
-                return self.make(i, end, pub.edtf, pub.lower, pub.upper, "point", self._relative_note(said), True)
+                return self.make(
+                    i, end, pub.edtf, pub.lower, pub.upper, "point", self._relative_note(said), True
+                )
             target = day + datetime.timedelta(days=single.get(w, 0))
             edtf, lo, hi = _day_point(target)
             return self.make(i, end, edtf, lo, hi, "point", self._relative_note(said), True)
         # la semaine prochaine / dernière, cette semaine; le mois / l'année ...
-        unit_at = i + 1 if w in ("la", "le", "l'", "cette", "ce", "cet", "this", "next", "last") else None
+        unit_at = (
+            i + 1 if w in ("la", "le", "l'", "cette", "ce", "cet", "this", "next", "last") else None
+        )
         if unit_at is not None:
             unit = self.word(unit_at)
             after = self.word(unit_at + 1)
@@ -560,10 +574,16 @@ class _Reader:
                 if unit in ("semaine", "week"):
                     if day is None:
                         return None
-                    monday = day - datetime.timedelta(days=day.weekday()) + datetime.timedelta(weeks=shift)
+                    monday = (
+                        day
+                        - datetime.timedelta(days=day.weekday())
+                        + datetime.timedelta(weeks=shift)
+                    )
                     sunday = monday + datetime.timedelta(days=6)
                     note += f" : semaine du {say_day(monday)} au {say_day(sunday)}"
-                    return self.make(i, end, window(monday, sunday), monday, sunday, "window", note, True)
+                    return self.make(
+                        i, end, window(monday, sunday), monday, sunday, "window", note, True
+                    )
                 if unit in ("mois", "month"):
                     if pub.lower.month != pub.upper.month or pub.lower.year != pub.upper.year:
                         return None
@@ -612,15 +632,21 @@ class _Reader:
                 target = day - datetime.timedelta(weeks=n)
                 monday = target - datetime.timedelta(days=target.weekday())
                 sunday = monday + datetime.timedelta(days=6)
-                return self.make(i, i + 5, window(monday, sunday), monday, sunday, "window", note, True)
+                return self.make(
+                    i, i + 5, window(monday, sunday), monday, sunday, "window", note, True
+                )
             return None
         # récemment, récente rencontre / bientôt, prochainement
         if w in RECENT:
             note = f"{self._relative_note(self.words[i])} : avant la publication"
-            return self.make(i, i + 1, window(None, pub.upper), _FAR_PAST, pub.upper, "window", note, True)
+            return self.make(
+                i, i + 1, window(None, pub.upper), _FAR_PAST, pub.upper, "window", note, True
+            )
         if w in SOON:
             note = f"{self._relative_note(self.words[i])} : après la publication"
-            return self.make(i, i + 1, window(pub.lower, None), pub.lower, _FAR_FUTURE, "window", note, True)
+            return self.make(
+                i, i + 1, window(pub.lower, None), pub.lower, _FAR_FUTURE, "window", note, True
+            )
         return None
 
     def anniversary(self, i: int) -> tuple[int, Temporal] | None:
@@ -643,12 +669,22 @@ class _Reader:
         if year is None or self.word(i - 1) in ("depuis", "since", "d'ici", "horizon", "°"):
             return None
         # "Vision 2040", "Agenda 2030": a year after a noun is part of a name
-        if i > 0 and self.tokens[i - 1].pos_ in ("NOUN", "PROPN", "ADJ") and not (
-            self.word(i - 1) in ("année", "an", "year", "fin", "début", "mi", "courant")
+        if (
+            i > 0
+            and self.tokens[i - 1].pos_ in ("NOUN", "PROPN", "ADJ")
+            and self.word(i - 1) not in ("année", "an", "year", "fin", "début", "mi", "courant")
         ):
             return None
         # a year followed by a unit is a quantity ("2000 tonnes"), not a date
-        if self.word(i + 1) in ("km", "tonnes", "habitants", "personnes", "mètres", "euros", "dollars"):
+        if self.word(i + 1) in (
+            "km",
+            "tonnes",
+            "habitants",
+            "personnes",
+            "mètres",
+            "euros",
+            "dollars",
+        ):
             return None
         edtf, lo, hi = _year_point(year)
         return self.make(i, i + 1, edtf, lo, hi, "point")
@@ -675,4 +711,6 @@ def in_margin_of(temporal: Temporal, frame: str) -> Temporal:
     if temporal.meaning != "span":
         return temporal
     note = (temporal.note + " ; " if temporal.note else "") + f"« {frame} » : pendant cet événement"
-    return replace(temporal, edtf=window(temporal.lower, temporal.upper), meaning="window", note=note)
+    return replace(
+        temporal, edtf=window(temporal.lower, temporal.upper), meaning="window", note=note
+    )
