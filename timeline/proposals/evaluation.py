@@ -77,11 +77,14 @@ class Score:
         return "\n".join(lines)
 
 
+_IGNORED = frozenset("*#_")  # Markdown marks the seed's quotes leave out
+
+
 def locate(text: str, quote: str) -> tuple[int, int] | None:
-    """(start, end) of `quote` in `text`, comparing without whitespace; None if absent."""
-    kept = [(i, c) for i, c in enumerate(text) if not c.isspace()]
+    """(start, end) of `quote` in `text`, comparing without whitespace or Markdown marks."""
+    kept = [(i, c) for i, c in enumerate(text) if not c.isspace() and c not in _IGNORED]
     squeezed = "".join(c for _, c in kept)
-    needle = "".join(c for c in quote if not c.isspace())
+    needle = "".join(c for c in quote if not c.isspace() and c not in _IGNORED)
     if not needle:
         return None
     at = squeezed.find(needle)

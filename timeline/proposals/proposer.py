@@ -22,6 +22,7 @@ from typing import Any
 from timeline.proposals import lexicon
 from timeline.proposals.nlp import pipeline
 from timeline.proposals.temporal import (
+    FAR_PAST,
     Publication,
     Temporal,
     bounds_of,
@@ -132,7 +133,9 @@ def propose(
     existing_list = list(existing)
     # Non-breaking spaces become plain ones (same length, so offsets hold): spaCy's sentence
     # splitter otherwise cuts "Kazakhstan-UE\u00a0qui se tient" in two.
-    doc = pipeline(lang)(text.replace("\u00a0", " ").replace("\u202f", " "))
+    # Markdown marks go too ("**Entretien" would be one token).
+    cleaned = re.sub(r"[*#_]", " ", text.replace("\u00a0", " ").replace("\u202f", " "))
+    doc = pipeline(lang)(cleaned)
     proposals: list[Proposal] = []
     frame: Temporal | None = None
     for sentence in _sentences(doc):
@@ -144,7 +147,9 @@ def propose(
         chosen = _main(temporals)
         if chosen is not None and chosen.meaning == "span":
             frame = chosen
-        if chosen is None:
+        if chosen is None and pub is not None and _past_event(sentence):
+            chosen = _before_publication(sentence, pub)
+        elif chosen is None:
             if not (has_trigger and frame is not None and _undated_event(sentence)):
                 continue
             note = (
@@ -162,7 +167,7 @@ def propose(
                 note,
                 relative=True,
             )
-        elif not (has_trigger or (has_verb and chosen.relative is False and _precise(chosen))):
+        elif not (has_trigger or has_verb):
             continue
         if chosen.meaning == "span" and "en marge" in fold(sentence.text):
             chosen = in_margin_of(chosen, "en marge de")
@@ -228,6 +233,43 @@ def _main(temporals: Sequence[Temporal]) -> Temporal | None:
         return None
     best = max(_precision(t) for t in temporals)
     return next(t for t in temporals if _precision(t) == best)
+
+
+def _past_event(sentence: _Sentence) -> bool:
+    """An event verb in a past tense: "a présenté", "s'est rendu", "a participé"."""
+    return any(
+        t.pos_ == "VERB" and "Past" in t.morph.get("Tense") and t.lemma_.lower() in lexicon.TRIGGERS
+        for t in sentence.tokens
+    )
+
+
+def _before_publication(sentence: _Sentence, pub: Publication) -> Temporal:
+    """An undated past event: before the publication, at the publication's own precision."""
+    if pub.day is not None:
+        note = f"Non daté dans le texte : fait passé rapporté dans {pub.said()}, donc avant"
+        return Temporal(
+            sentence.start,
+            sentence.start,
+            "",
+            window(None, pub.upper),
+            FAR_PAST,
+            pub.upper,
+            "window",
+            note,
+            relative=True,
+        )
+    note = f"Non daté dans le texte : fait passé rapporté dans {pub.said()}"
+    return Temporal(
+        sentence.start,
+        sentence.start,
+        "",
+        pub.edtf,
+        pub.lower,
+        pub.upper,
+        "point",
+        note,
+        relative=True,
+    )
 
 
 def _undated_event(sentence: _Sentence) -> bool:

@@ -21,8 +21,8 @@ from typing import Any
 
 from timeline import dates
 
-_FAR_PAST = datetime.date(dates.MIN_YEAR, 1, 1)
-_FAR_FUTURE = datetime.date(dates.MAX_YEAR, 12, 31)
+FAR_PAST = datetime.date(dates.MIN_YEAR, 1, 1)
+FAR_FUTURE = datetime.date(dates.MAX_YEAR, 12, 31)
 
 MONTHS = {
     name: number
@@ -212,8 +212,8 @@ def bounds_of(edtf: str) -> tuple[datetime.date, datetime.date]:
     if match is None:
         return dates.bounds(edtf)
     a, b = match.groups()
-    lower = dates.bounds(a)[0] if a else _FAR_PAST
-    upper = dates.bounds(b)[1] if b else _FAR_FUTURE
+    lower = dates.bounds(a)[0] if a else FAR_PAST
+    upper = dates.bounds(b)[1] if b else FAR_FUTURE
     return lower, upper
 
 
@@ -378,14 +378,16 @@ class _Reader:
         second = self._date_parts(k + 1)
         if second is None or second[1] is None:
             return None
-        d2, m2, y2, _, end = second
+        d2, m2, y2o, _, end = second
         assert m2 is not None
         note = ""
-        if y2 is None:
+        if y2o is None:
             missing = self._year_missing(m2, d2)
             if missing is None:
                 return None
             y2, note = missing
+        else:
+            y2 = y2o
         m1 = m1o or m2
         y1 = y1o or (y2 if (m1, d1) <= (m2, d2) else y2 - 1)
         try:
@@ -640,12 +642,12 @@ class _Reader:
         if w in RECENT:
             note = f"{self._relative_note(self.words[i])} : avant la publication"
             return self.make(
-                i, i + 1, window(None, pub.upper), _FAR_PAST, pub.upper, "window", note, True
+                i, i + 1, window(None, pub.upper), FAR_PAST, pub.upper, "window", note, True
             )
         if w in SOON:
             note = f"{self._relative_note(self.words[i])} : après la publication"
             return self.make(
-                i, i + 1, window(pub.lower, None), pub.lower, _FAR_FUTURE, "window", note, True
+                i, i + 1, window(pub.lower, None), pub.lower, FAR_FUTURE, "window", note, True
             )
         return None
 
