@@ -25,6 +25,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from timeline import dates
+from timeline.admin import sources
 from timeline.admin.history import _show, development_history
 from timeline.exceptions import ConcurrencyConflict, DevelopmentNotFound
 from timeline.forms import (
@@ -215,7 +216,7 @@ class DevelopmentAdmin(admin.ModelAdmin):
             )
             for name in ACTIONS
         ]
-        return actions + super().get_urls()
+        return sources.urls(self) + actions + super().get_urls()
 
     def add_view(self, request, form_url="", extra_context=None):
         if not self.has_add_permission(request):

@@ -378,8 +378,9 @@ class _Reader:
         second = self._date_parts(k + 1)
         if second is None or second[1] is None:
             return None
-        d2, m2, y2o, _, end = second
-        assert m2 is not None
+        d2, month2, y2o, _, end = second
+        assert month2 is not None
+        m2 = month2
         note = ""
         if y2o is None:
             missing = self._year_missing(m2, d2)
