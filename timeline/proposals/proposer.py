@@ -178,19 +178,23 @@ def propose(
 
 
 def _sentences(doc: Any) -> Iterable[_Sentence]:
-    """spaCy's sentences, cut again at line breaks."""
-    for sent in doc.sents:
-        run: list[Any] = []
-        for token in sent:
-            if "\n" in token.text or (token.is_space and "\n" in token.whitespace_):
-                yield from _sentence(run)
-                run = []
-                continue
-            run.append(token)
-            if "\n" in token.whitespace_:
-                yield from _sentence(run)
-                run = []
-        yield from _sentence(run)
+    """Sentences from spaCy's tokens: ended by . ! ? … or a line break.
+
+    Not the parser's own sentence boundaries: on press French it cuts at ";" and inside
+    "Kazakhstan-UE", which would split one development's quote in two. spaCy's tokenizer
+    keeps abbreviations such as "M." whole, so a full stop token does end a sentence.
+    """
+    run: list[Any] = []
+    for token in doc:
+        if "\n" in token.text:
+            yield from _sentence(run)
+            run = []
+            continue
+        run.append(token)
+        if token.text in (".", "!", "?", "…", "?!") or "\n" in token.whitespace_:
+            yield from _sentence(run)
+            run = []
+    yield from _sentence(run)
 
 
 def _sentence(run: list[Any]) -> Iterable[_Sentence]:
