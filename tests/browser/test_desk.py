@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from tests.base import make_editor, record
+from tests.browser.conftest import ARTIFACTS
 from timeline.models import Development, Event
 from timeline.proposals.nlp import pipeline
 
@@ -57,6 +58,9 @@ def test_an_editor_turns_an_article_into_reviewed_developments(page, live_server
     page.click("input[name=_propose]", timeout=60_000)
     page.wait_for_selector("#decide-form", timeout=60_000)
     page.shot("proposals")
+    folder = ARTIFACTS / "desk-at-1280"
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / "proposals-viewport.png"))  # what an editor sees first
     assert page.locator("mark.kz-quote").count() == page.locator("fieldset.kz-card").count() >= 3
     assert Event.objects.count() == before  # proposing appends nothing
 
