@@ -136,3 +136,23 @@ def test_the_command_prints_the_same_proposals_as_json(capsys):
 def test_the_command_names_a_bad_publication_date():
     with pytest.raises(CommandError, match="--published"):
         call_command("propose_developments", str(PRESS_RELEASE_FILE), "--published", "12/03/2026")
+
+
+@pytest.mark.parametrize(
+    ("sentence", "date"),
+    [
+        ("Le 20 mars dernier, les ministres se sont rencontrés à Astana.", "2025-03-20"),
+        ("Le 3 avril prochain, les ministres se rencontreront à Astana.", "2026-04-03"),
+        ("En novembre dernier, le Conseil a adopté le mandat.", "2025-11"),
+        ("Le 16/05/2023, une délégation a visité Astana.", "2023-05-16"),
+        (
+            "Entre le 2 et le 6 février 2026, une rencontre a eu lieu à Bruxelles.",
+            "[2026-02-02..2026-02-06]",
+        ),
+        ("De mars à mai 2024, une mission a visité la région.", "2024-03/2024-05"),
+        ("La semaine prochaine, le ministre se rendra à Bruxelles.", "[2026-03-16..2026-03-22]"),
+    ],
+)
+def test_it_reads_more_french_dates(sentence, date):
+    (proposal,) = propose(sentence, published=datetime.date(2026, 3, 12))
+    assert proposal.date == date

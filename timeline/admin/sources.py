@@ -52,7 +52,7 @@ class SourceForm(forms.Form):
     )
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         upload = cleaned.get("upload")
         if upload:
             if not upload.name.lower().endswith((".txt", ".md")):

@@ -120,6 +120,7 @@ RECENT = {"récemment", "récent", "récente", "récents", "récentes", "recentl
 SOON = {"bientôt", "prochainement", "soon", "shortly"}
 _DAY = re.compile(r"(\d{1,2})(?:er|ᵉʳ|st|nd|rd|th)?")
 _YEAR = re.compile(r"(1[89]\d\d|20\d\d)")
+_NUMERIC = re.compile(r"(\d{1,2})[./](\d{1,2})[./]((?:19|20)\d\d)")
 _ORDINAL = re.compile(r"(\d{1,3})(?:e|ᵉ|ème|eme|è|th|st|nd|rd)")
 
 
@@ -312,6 +313,7 @@ class _Reader:
             self.range_,
             self.between,
             self.day_month,
+            self.numeric,
             self.month_year,
             self.season,
             self.relative,
@@ -445,15 +447,24 @@ class _Reader:
             if self.published is None:
                 return None
             year = self.published.year
-            if weekday is not None:
+            if self.word(end) in LAST | NEXT:
+                # "le 3 mars dernier": the last 3 March before the publication (or the next)
+                end += 1
+                if _valid(year, month, day):
+                    candidate = datetime.date(year, month, day)
+                    if self.word(end - 1) in LAST and candidate > self.published.upper:
+                        year -= 1
+                    elif self.word(end - 1) in NEXT and candidate < self.published.lower:
+                        year += 1
+            elif weekday is not None:
                 # A weekday pins the year: the nearest year to the publication where it fits.
-                for candidate in (year, year + 1, year - 1):
-                    try:
-                        if datetime.date(candidate, month, day).weekday() == weekday:
-                            year = candidate
-                            break
-                    except ValueError:
-                        continue
+                for candidate_year in (year, year + 1, year - 1):
+                    if (
+                        _valid(candidate_year, month, day)
+                        and datetime.date(candidate_year, month, day).weekday() == weekday
+                    ):
+                        year = candidate_year
+                        break
             spoken = self.span(start, end)[2]
             note = (
                 f"« {spoken} » sans année dans {self.published.said()} : "
@@ -469,6 +480,17 @@ class _Reader:
         edtf, lo, hi = _day_point(datetime.date(year, month, day))
         return self.make(start, end, edtf, lo, hi, "point", note)
 
+    def numeric(self, i: int) -> tuple[int, Temporal] | None:
+        """16/05/2023 or 16.05.2023 (day first, as French writes it)."""
+        match = _NUMERIC.fullmatch(self.word(i))
+        if match is None:
+            return None
+        day, month, year = (int(g) for g in match.groups())
+        if not _valid(year, month, day):
+            return None
+        edtf, lo, hi = _day_point(datetime.date(year, month, day))
+        return self.make(i, i + 1, edtf, lo, hi, "point")
+
     def month_year(self, i: int) -> tuple[int, Temporal] | None:
         """(en|début|fin) octobre 2022: a month; "en mars" alone takes the publication's year."""
         month = MONTHS.get(self.word(i))
@@ -478,15 +500,25 @@ class _Reader:
         if year is not None:
             edtf, lo, hi = _month_point(year, month)
             return self.make(i, i + 2, edtf, lo, hi, "point")
+        if self.published is None:
+            return None
+        shift = self.word(i + 1)
         if (
             self.word(i - 1) not in ("en", "in", "début", "fin", "mi", "mi-")
-            or self.published is None
+            and shift not in LAST | NEXT
         ):
             return None
         year = self.published.year
+        end = i + 1
+        if shift in LAST | NEXT:
+            end = i + 2
+            if shift in LAST and datetime.date(year, month, 1) > self.published.upper:
+                year -= 1
+            elif shift in NEXT and _month_end(year, month) < self.published.lower:
+                year += 1
         edtf, lo, hi = _month_point(year, month)
-        note = f"« en {self.words[i]} » sans année dans {self.published.said()}"
-        return self.make(i, i + 1, edtf, lo, hi, "point", note, relative=True)
+        note = f"« {self.span(i, end)[2]} » sans année dans {self.published.said()}"
+        return self.make(i, end, edtf, lo, hi, "point", note, relative=True)
 
     def season(self, i: int) -> tuple[int, Temporal] | None:
         """au printemps 2027, à l'automne 2022, l'hiver dernier: a season (EDTF 21–24)."""
