@@ -25,7 +25,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from timeline import dates
-from timeline.admin import sources
+from timeline.admin import object_history, sources
 from timeline.admin.history import _show, development_history
 from timeline.exceptions import ConcurrencyConflict, DevelopmentNotFound
 from timeline.forms import (
@@ -257,6 +257,9 @@ class DevelopmentAdmin(admin.ModelAdmin):
                 return HttpResponseRedirect(request.path)
             return self._redirect_after_save(request)
         return self._render_form(request, form, add=False, obj=development, extra_context=context)
+
+    def history_view(self, request, object_id, extra_context=None):
+        return object_history.history_view(self, request, object_id, extra_context)
 
     def action_view(self, request, object_id, action):
         """Reschedule, confirm, cancel or retract: a small form, then the command."""
