@@ -107,3 +107,9 @@ def test_an_editor_turns_an_article_into_reviewed_developments(page, live_server
     assert [s["quote"] for s in council.sources] == [
         next(s for s in council.sources)["quote"]
     ] and "semaine prochaine" in council.sources[0]["quote"]
+
+    # Django's History page of that development tells the log in words, the added source too.
+    page.goto(f"{base}/admin/timeline/development/{council.id}/history/")
+    page.shot("history-page")
+    history = page.locator("#history").inner_text()
+    assert "Source ajoutée" in history and "Enregistré" in history
