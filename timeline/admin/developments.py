@@ -25,7 +25,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from timeline import dates
-from timeline.admin import object_history, sources
+from timeline.admin import conflicts, object_history, sources
 from timeline.admin.history import _show, development_history
 from timeline.exceptions import ConcurrencyConflict, DevelopmentNotFound
 from timeline.forms import (
@@ -243,6 +243,8 @@ class DevelopmentAdmin(admin.ModelAdmin):
         if development is None or not self.has_change_permission(request, development):
             # Not found, forbidden, or read-only: the admin's own view handles those.
             return super().change_view(request, object_id, form_url, context)
+        if request.method == "POST" and "_reapply" in request.POST:
+            return conflicts.reapply(self, request, development)
         form = DevelopmentCorrectForm(
             request.POST if request.method == "POST" else None, development=development
         )
@@ -256,6 +258,8 @@ class DevelopmentAdmin(admin.ModelAdmin):
             if "_continue" in request.POST:
                 return HttpResponseRedirect(request.path)
             return self._redirect_after_save(request)
+        if getattr(form, "conflict", None) is not None:
+            context["conflict"] = conflicts.conflict_context(form, form.conflict)
         return self._render_form(request, form, add=False, obj=development, extra_context=context)
 
     def history_view(self, request, object_id, extra_context=None):
@@ -320,6 +324,7 @@ class DevelopmentAdmin(admin.ModelAdmin):
         try:
             return form.save(by=request.user.get_username())
         except ConcurrencyConflict as conflict:
+            form.conflict = conflict
             form.add_error(None, str(conflict))
         except ValidationError as error:
             form.add_command_error(error)
