@@ -28,11 +28,14 @@ from timeline.auth import BearerToken
 from timeline.exceptions import ConcurrencyConflict
 from timeline.log import find_by_idempotency_key
 from timeline.schemas import (
+    PROPOSAL_TEXT_MAX,
     DevelopmentIn,
     DevelopmentOut,
     DevelopmentPatch,
     EventsOut,
     HistoryEntryOut,
+    ProposalOut,
+    ProposalsIn,
     TimelineJSQuery,
     TimelineOut,
     TimelinePageQuery,
@@ -47,6 +50,7 @@ from timeline.schemas import (
     stage_out,
     topic_out,
 )
+from timeline.selectors.proposals import desk_proposals
 from timeline.timelinejs import timelinejs
 
 router = Router(tags=["timeline"])
@@ -404,3 +408,27 @@ def development_change(
         response["ETag"] = f'"{conflict.actual}"'
         return response
     return _written(request, development, status=200, replayed=replayed)
+
+
+@router.post(
+    "/proposals",
+    auth=bearer,
+    response={200: list[ProposalOut], **WRITE_ERRORS},
+    url_name="proposals",
+)
+def proposals(request: HttpRequest, payload: ProposalsIn):
+    """Propose the dated developments a source text tells of. Nothing is recorded: accept a
+    proposal by POSTing it to /developments. The first call loads the language model (seconds)."""
+    if _user_may(request, "timeline.add_development") is None:
+        return _forbidden(request)
+    if len(payload.text) > PROPOSAL_TEXT_MAX:
+        raise ValidationError({"text": f"At most {PROPOSAL_TEXT_MAX} characters."})
+    if not payload.text.strip():
+        raise ValidationError({"text": "The text is empty."})
+    found = desk_proposals(
+        text=payload.text,
+        published=payload.published,
+        publication=payload.publication,
+        lang=payload.lang,
+    )
+    return [p.as_json() for p in found]

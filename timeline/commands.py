@@ -470,6 +470,32 @@ def development_retract(
     )
 
 
+def development_add_source(
+    *,
+    id: uuid.UUID | str,
+    expected_version: int,
+    source: dict[str, Any],
+    by: str,
+    via: str,
+    idempotency_key: str | None = None,
+    request_id: str | None = None,
+) -> Development:
+    """Another source for a recorded development ("add this source to that development")."""
+    origin, replayed = _begin("development_add_source", locals())
+    if replayed is not None:
+        return replayed
+    development = _current(id)
+    _refuse_if_retracted(development)
+    (cleaned,) = _sources([source])
+    if cleaned in _state_of(development)["sources"]:
+        raise ValidationError({"sources": "This development already has this source."})
+    if len(development.sources) >= MAX_SOURCES:
+        raise ValidationError({"sources": f"At most {MAX_SOURCES} sources."})
+    return _append(
+        development.id, expected_version, events.SOURCE_ADDED, {"source": cleaned}, origin
+    )
+
+
 def _state_of(development: Development) -> dict[str, Any]:
     """The development's fields in the shape commands and events use."""
     return projections.load_states([development.id])[development.id]

@@ -321,6 +321,19 @@ def retracted(state: State | None, event: EventLike, data: Payload) -> State:
     return state
 
 
+@event_type(
+    "DevelopmentSourceAdded",
+    schema_version=1,
+    action="source_added",
+    labels={"fr": "Source ajoutée", "en": "Source added"},
+    is_news=lambda data: False,  # another source for the same fact is not news
+)
+def source_added(state: State | None, event: EventLike, data: Payload) -> State:
+    assert state is not None
+    state["sources"] = [*state["sources"], dict(data["source"])]
+    return state
+
+
 # The names commands append with; each is registered above.
 RECORDED = "DevelopmentRecorded"
 CORRECTED = "DevelopmentCorrected"
@@ -328,3 +341,4 @@ RESCHEDULED = "DevelopmentRescheduled"
 CONFIRMED = "DevelopmentConfirmed"
 CANCELLED = "DevelopmentCancelled"
 RETRACTED = "DevelopmentRetracted"
+SOURCE_ADDED = "DevelopmentSourceAdded"

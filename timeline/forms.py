@@ -16,7 +16,7 @@ from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectM
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from timeline import commands, projections
+from timeline import commands, dates, projections
 from timeline.models import Actor, Development, DevelopmentActor, Kind, Stage, Status, Topic
 
 DATE_HELP = _(
@@ -187,6 +187,16 @@ class DevelopmentForm(forms.Form):
 
     def add_command_error(self, error: ValidationError) -> None:
         add_command_error(self, error, self.formsets)
+
+    def clean_date(self) -> str:
+        """Read the date with the form's other fields, so every error shows in one round
+        trip (the command checks it again: it stays the one authority)."""
+        value = self.cleaned_data["date"]
+        try:
+            dates.parse(value)
+        except dates.InvalidDate as error:
+            raise ValidationError(str(error)) from None
+        return value
 
     def development_fields(self) -> dict[str, Any]:
         """The cleaned input in the shape the commands take."""

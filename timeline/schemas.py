@@ -417,3 +417,41 @@ def event_out(event: Event) -> dict[str, Any]:
         },
         "recorded_at": event.recorded_at,
     }
+
+
+# --- the editors' desk -------------------------------------------------------------------
+
+PROPOSAL_TEXT_MAX = 200_000
+
+
+class ProposalsIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(description="The source text (an article, interview or report).")
+    published: datetime.date = Field(
+        description="Its publication date: relative dates are resolved against it."
+    )
+    publication: str = ""
+    lang: Literal["fr", "en"] = "fr"
+
+
+class ProposedActorOut(Schema):
+    actor: str | None = Field(description="The known actor's slug, or null for a new one.")
+    name: str
+    role: str
+    new: bool = Field(description="True for a person or institution not yet known.")
+
+
+class ProposalOut(Schema):
+    title: str
+    summary: str
+    date: str = Field(description="EDTF: a point, a span a/b or a window [a..b], [..b], [a..].")
+    date_note: str = Field(description="How the date was read, e.g. from a relative expression.")
+    kind: str
+    status: str
+    place: str
+    topics: list[str]
+    actors: list[ProposedActorOut]
+    quote: str
+    start: int = Field(description="Offset of the quote's first character in the text.")
+    end: int = Field(description="Offset just after the quote's last character.")
+    duplicates: list[str] = Field(description="Ids of recorded developments it may repeat.")

@@ -25,6 +25,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from timeline import dates, selectors
+from timeline.admin import conflicts, object_history, sources
 from timeline.admin.history import _show, development_history
 from timeline.exceptions import ConcurrencyConflict, DevelopmentNotFound
 from timeline.forms import (
@@ -233,7 +234,7 @@ class DevelopmentAdmin(admin.ModelAdmin):
             )
             for name in ACTIONS
         ]
-        return actions + super().get_urls()
+        return sources.urls(self) + actions + super().get_urls()
 
     def add_view(self, request, form_url="", extra_context=None):
         if not self.has_add_permission(request):
@@ -260,6 +261,8 @@ class DevelopmentAdmin(admin.ModelAdmin):
         if development is None or not self.has_change_permission(request, development):
             # Not found, forbidden, or read-only: the admin's own view handles those.
             return super().change_view(request, object_id, form_url, context)
+        if request.method == "POST" and "_reapply" in request.POST:
+            return conflicts.reapply(self, request, development)
         form = DevelopmentCorrectForm(
             request.POST if request.method == "POST" else None, development=development
         )
@@ -273,7 +276,12 @@ class DevelopmentAdmin(admin.ModelAdmin):
             if "_continue" in request.POST:
                 return HttpResponseRedirect(request.path)
             return self._redirect_after_save(request)
+        if getattr(form, "conflict", None) is not None:
+            context["conflict"] = conflicts.conflict_context(form, form.conflict)
         return self._render_form(request, form, add=False, obj=development, extra_context=context)
+
+    def history_view(self, request, object_id, extra_context=None):
+        return object_history.history_view(self, request, object_id, extra_context)
 
     def action_view(self, request, object_id, action):
         """Reschedule, confirm, cancel or retract: a small form, then the command."""
@@ -334,6 +342,7 @@ class DevelopmentAdmin(admin.ModelAdmin):
         try:
             return form.save(by=request.user.get_username())
         except ConcurrencyConflict as conflict:
+            form.conflict = conflict
             form.add_error(None, str(conflict))
         except ValidationError as error:
             form.add_command_error(error)
