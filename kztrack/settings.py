@@ -89,6 +89,10 @@ if not SECRET_KEY:
     # A development-only key: production sets SECRET_KEY (see README).
     SECRET_KEY = "insecure-development-key-set-SECRET_KEY-in-production"
 
+# Backups meant to be trusted: export_events signs them with HMAC-SHA256 under this key,
+# and import_events then refuses a file that is unsigned or signed with another key.
+BACKUP_HMAC_KEY = env_str("BACKUP_HMAC_KEY", "")
+
 SITE_URL = env_url("SITE_URL", "http://127.0.0.1:8000", {"http", "https"}).rstrip("/")
 SITE_DOMAIN = urlparse(SITE_URL).hostname or "localhost"
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [SITE_DOMAIN, "127.0.0.1", "localhost", "testserver"])
@@ -116,6 +120,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "kztrack.middleware.RefuseUnstorableAdminQuery",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",  # last: turns a locked-out login into its 429 page

@@ -10,6 +10,8 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from timeline.text import multi_line, single_line
+
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
@@ -83,10 +85,14 @@ class Topic(models.Model):
     """A thread. Reference data managed in the admin (not event-sourced)."""
 
     slug = models.SlugField(max_length=64, unique=True)
-    name_fr = models.CharField(_("name (French)"), max_length=200)
-    name_en = models.CharField(_("name (English)"), max_length=200)
-    description_fr = models.TextField(_("description (French)"), blank=True)
-    description_en = models.TextField(_("description (English)"), blank=True)
+    name_fr = models.CharField(_("name (French)"), max_length=200, validators=[single_line])
+    name_en = models.CharField(_("name (English)"), max_length=200, validators=[single_line])
+    description_fr = models.TextField(
+        _("description (French)"), blank=True, validators=[multi_line]
+    )
+    description_en = models.TextField(
+        _("description (English)"), blank=True, validators=[multi_line]
+    )
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
@@ -131,9 +137,11 @@ class Actor(models.Model):
         INSTITUTION = "institution", _("institution")
 
     slug = models.SlugField(max_length=100, unique=True)
-    name = models.CharField(_("name"), max_length=200)
+    name = models.CharField(_("name"), max_length=200, validators=[single_line])
     kind = models.CharField(max_length=16, choices=ActorKind.choices, default=ActorKind.PERSON)
-    description_fr = models.CharField(_("description (French)"), max_length=500, blank=True)
+    description_fr = models.CharField(
+        _("description (French)"), max_length=500, blank=True, validators=[single_line]
+    )
 
     class Meta:
         ordering = ["name"]
