@@ -34,6 +34,8 @@ class Subscriber(models.Model):
     topics = models.ManyToManyField("timeline.Topic", blank=True, related_name="subscribers")
     confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
     unsubscribed_at = models.DateTimeField(_("unsubscribed"), null=True, blank=True)
+    # When a confirmation link was last followed: a link issued before it is used up.
+    confirmation_used_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     objects = SubscriberQuerySet.as_manager()

@@ -58,6 +58,7 @@ WRITE_ERRORS: dict[int, Any] = {
     403: ErrorOut,
     404: ErrorOut,
     409: ErrorOut,
+    415: ErrorOut,
     422: ErrorOut,
 }
 TIMELINEJS_MAX = 2000
@@ -240,8 +241,10 @@ def events(request: HttpRequest, after: int = 0, limit: int = 100):
 
 
 def _user_may(request: HttpRequest, permission: str) -> Any:
+    """The token's user, if they may do this now: a token carries no rights of its own,
+    so a user deactivated, removed from staff or from the editors loses API writes at once."""
     user = request.auth.user  # type: ignore[attr-defined]
-    if not user.has_perm(permission):
+    if not (user.is_active and user.is_staff and user.has_perm(permission)):
         return None
     return user
 

@@ -15,6 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Field, NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.parser import Parser
 
 from timeline.exceptions import ConcurrencyConflict, DevelopmentNotFound, TopicNotFound
 
@@ -70,6 +71,22 @@ def _django_errors(exc: DjangoValidationError) -> list[tuple[str | None, str]]:
     return [(None, message) for message in exc.messages]
 
 
+class JsonParser(Parser):
+    """Bodies are JSON, said so by their Content-Type: a form or `text/plain` body is a 415.
+
+    A cross-site form can post `text/plain` without a CORS preflight; refusing anything but
+    JSON keeps another site from making visitors' browsers call the API (a subscription
+    request sends an email)."""
+
+    def parse_body(self, request: HttpRequest) -> dict[str, Any]:
+        media_type = (request.content_type or "").lower()
+        if media_type != "application/json" and not (
+            media_type.startswith("application/") and media_type.endswith("+json")
+        ):
+            raise HttpError(415, "Send the body as JSON: Content-Type: application/json.")
+        return super().parse_body(request)
+
+
 def install(api: NinjaAPI) -> None:
     """Register the handlers on `api`."""
 
@@ -95,6 +112,8 @@ def install(api: NinjaAPI) -> None:
         errors: list[tuple[str | None, str]] = []
         if exc.status_code == 400 and str(exc).startswith("Cannot parse request body"):
             errors = [("body", "The body must be valid JSON.")]
+        elif exc.status_code == 415:
+            errors = [("Content-Type", str(exc))]
         return respond(request, exc.status_code, error_body(str(exc), errors))
 
     def on_not_found(request: HttpRequest, exc: Exception) -> HttpResponse:

@@ -242,11 +242,15 @@ def _replayed(idempotency_key: str | None, fingerprint: str) -> Development | No
     return Development.objects.filter(pk=event.stream_id).first()
 
 
-def _current(id: uuid.UUID | str) -> Development:
+def _current(id: uuid.UUID | str, expected_version: int) -> Development:
+    """The development as it is now, once the caller has shown it saw this version: the
+    version is checked before any rule about its state (a stale If-Match is a 412)."""
     try:
-        return Development.objects.get(pk=id)
+        development = Development.objects.get(pk=id)
     except (Development.DoesNotExist, ValidationError, ValueError):
         raise DevelopmentNotFound(id) from None
+    log.check_version(development.id, expected_version)
+    return development
 
 
 def _refuse_if_retracted(development: Development) -> None:
@@ -329,7 +333,7 @@ def development_correct(
     origin, replayed = _begin("development_correct", locals())
     if replayed is not None:
         return replayed
-    development = _current(id)
+    development = _current(id, expected_version)
     _refuse_if_retracted(development)
     if "status" in changes:
         raise ValidationError({"status": "Use confirm, cancel or retract to change the status."})
@@ -363,7 +367,7 @@ def development_reschedule(
     origin, replayed = _begin("development_reschedule", locals())
     if replayed is not None:
         return replayed
-    development = _current(id)
+    development = _current(id, expected_version)
     if development.status != Status.SCHEDULED:
         raise ValidationError({"status": "Only a scheduled development can be rescheduled."})
     new_date = _date(date)
@@ -397,7 +401,7 @@ def development_confirm(
     origin, replayed = _begin("development_confirm", locals())
     if replayed is not None:
         return replayed
-    development = _current(id)
+    development = _current(id, expected_version)
     if development.status != Status.SCHEDULED:
         raise ValidationError({"status": "Only a scheduled development can be confirmed."})
     data: dict[str, Any] = {"note": _note(note, "note", required=False)}
@@ -426,7 +430,7 @@ def development_cancel(
     origin, replayed = _begin("development_cancel", locals())
     if replayed is not None:
         return replayed
-    development = _current(id)
+    development = _current(id, expected_version)
     if development.status != Status.SCHEDULED:
         raise ValidationError({"status": "Only a scheduled development can be cancelled."})
     return _append(
@@ -452,7 +456,7 @@ def development_retract(
     origin, replayed = _begin("development_retract", locals())
     if replayed is not None:
         return replayed
-    development = _current(id)
+    development = _current(id, expected_version)
     _refuse_if_retracted(development)
     return _append(
         development.id,

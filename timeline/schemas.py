@@ -374,7 +374,7 @@ def event_out(event: Event) -> dict[str, Any]:
         "data": event.data,
         # Only who and through what: request ids and idempotency keys stay private.
         "metadata": {
-            "by": str(event.metadata.get("by", "")),
+            "by": selectors.public_role(event.metadata),
             "via": str(event.metadata.get("via", "")),
         },
         "recorded_at": event.recorded_at,
