@@ -11,11 +11,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from ninja import Field, NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
-from ninja.parser import Parser
 
 from timeline.exceptions import ConcurrencyConflict, DevelopmentNotFound, TopicNotFound
 
@@ -71,20 +70,20 @@ def _django_errors(exc: DjangoValidationError) -> list[tuple[str | None, str]]:
     return [(None, message) for message in exc.messages]
 
 
-class JsonParser(Parser):
-    """Bodies are JSON, said so by their Content-Type: a form or `text/plain` body is a 415.
+JSON_REQUIRED = "Send the body as JSON: Content-Type: application/json."
 
-    A cross-site form can post `text/plain` without a CORS preflight; refusing anything but
-    JSON keeps another site from making visitors' browsers call the API (a subscription
-    request sends an email)."""
 
-    def parse_body(self, request: HttpRequest) -> dict[str, Any]:
-        media_type = (request.content_type or "").lower()
-        if media_type != "application/json" and not (
-            media_type.startswith("application/") and media_type.endswith("+json")
-        ):
-            raise HttpError(415, "Send the body as JSON: Content-Type: application/json.")
-        return super().parse_body(request)
+def is_json(content_type: str | None) -> bool:
+    """Whether a request's media type says JSON (application/json or application/*+json)."""
+    media_type = (content_type or "").split(";", 1)[0].strip().lower()
+    return media_type == "application/json" or (
+        media_type.startswith("application/") and media_type.endswith("+json")
+    )
+
+
+def unsupported_media_type() -> HttpResponse:
+    """The 415 every API body that is not JSON gets, in the API's error shape."""
+    return JsonResponse(error_body(JSON_REQUIRED, [("Content-Type", JSON_REQUIRED)]), status=415)
 
 
 def install(api: NinjaAPI) -> None:
@@ -112,8 +111,6 @@ def install(api: NinjaAPI) -> None:
         errors: list[tuple[str | None, str]] = []
         if exc.status_code == 400 and str(exc).startswith("Cannot parse request body"):
             errors = [("body", "The body must be valid JSON.")]
-        elif exc.status_code == 415:
-            errors = [("Content-Type", str(exc))]
         return respond(request, exc.status_code, error_body(str(exc), errors))
 
     def on_not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
