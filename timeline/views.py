@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from django.core.cache import cache
@@ -41,6 +42,16 @@ FILTER_ERRORS = {
     "q": gettext_lazy("At most 200 characters, please."),
     "cursor": gettext_lazy("This page link is out of date: start again from the first page."),
 }
+
+
+FAVICON = Path(__file__).resolve().parent / "static" / "timeline" / "favicon.ico"
+
+
+def favicon(request):
+    """/favicon.ico, which browsers and crawlers ask for whatever the page links."""
+    response = HttpResponse(FAVICON.read_bytes(), content_type="image/vnd.microsoft.icon")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 def healthz(request):

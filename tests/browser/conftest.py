@@ -53,8 +53,7 @@ def page(browser, request):
     errors: list[str] = []
 
     def on_console(message) -> None:
-        # Browsers ask for /favicon.ico on their own; the site does not link one.
-        if message.type == "error" and "favicon" not in (message.location or {}).get("url", ""):
+        if message.type == "error":
             errors.append(message.text)
 
     page.on("console", on_console)

@@ -252,3 +252,11 @@ def test_healthz_says_database_unavailable_and_logs_the_detail(tmp_path):
     assert json.loads(body) == {"status": "error", "database": "database unavailable"}
     assert "secret_role" not in body and "9" not in body
     assert "database is unavailable" in result.stderr
+
+
+def test_the_favicon_is_served_not_a_404(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/vnd.microsoft.icon"
+    assert response.content[:4] == b"\x00\x00\x01\x00"  # an ICO header
+    assert 'rel="icon" href="/favicon.ico"' in client.get("/subscribe/").content.decode()
