@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.urls import reverse
 from django.utils.translation import gettext
 
-from timeline import api_errors, text
+from timeline import text
 
 
 class RefuseUnstorableAdminQuery:
@@ -33,26 +33,3 @@ class RefuseUnstorableAdminQuery:
                     )
         return self.get_response(request)
 
-
-class JsonBodiesForTheApi:
-    """Answer 415 to an API request whose body is not JSON (by its Content-Type).
-
-    A form on any site can POST `text/plain` or form bodies without a CORS preflight; the
-    API parses JSON whatever the declared type, so without this a page elsewhere could make
-    its visitors' browsers subscribe an address (and send it email). django-ninja turns a
-    parser's error into a 400, so the rule stands in front of the API, for every route.
-    """
-
-    METHODS = frozenset({"POST", "PUT", "PATCH"})
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        if (
-            request.method in self.METHODS
-            and request.path.startswith(reverse("api-v1:api-root"))
-            and not api_errors.is_json(request.META.get("CONTENT_TYPE"))
-        ):
-            return api_errors.unsupported_media_type()
-        return self.get_response(request)

@@ -224,7 +224,11 @@ def topic_detail(request: HttpRequest, slug: str):
 
 
 @router.get("/events", response={200: EventsOut, **READ_ERRORS}, url_name="events")
-def events(request: HttpRequest, after: int = 0, limit: int = 100):
+def events(
+    request: HttpRequest,
+    after: int = Query(0, ge=0, le=selectors.MAX_POSITION),
+    limit: int = Query(100, ge=1, le=selectors.MAX_EVENTS_LIMIT),
+):
     """The raw log after a position, to replicate it: resume from `last_position` and no
     event is ever missed (appends are serialized). `limit` goes from 1 to 1000."""
     items = selectors.events_after(position=after, limit=limit)

@@ -11,10 +11,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Field, NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.parser import Parser
 
 from timeline.exceptions import ConcurrencyConflict, DevelopmentNotFound, TopicNotFound
 
@@ -81,9 +82,23 @@ def is_json(content_type: str | None) -> bool:
     )
 
 
-def unsupported_media_type() -> HttpResponse:
-    """The 415 every API body that is not JSON gets, in the API's error shape."""
-    return JsonResponse(error_body(JSON_REQUIRED, [("Content-Type", JSON_REQUIRED)]), status=415)
+class NotJson(Exception):
+    """A request body whose Content-Type is not JSON (answered 415)."""
+
+
+class JsonParser(Parser):
+    """Bodies are JSON, and say so in their Content-Type: anything else is a 415.
+
+    A form on any site can POST `text/plain` or form bodies without a CORS preflight, and
+    ninja's own parser reads JSON whatever the declared type: without this rule a page
+    elsewhere could make its visitors' browsers subscribe an address (and send it email).
+    ninja wraps a parser's error in a 400; `install` answers 415 when this is its cause.
+    """
+
+    def parse_body(self, request: HttpRequest) -> dict[str, Any]:
+        if not is_json(request.META.get("CONTENT_TYPE")):
+            raise NotJson(JSON_REQUIRED)
+        return super().parse_body(request)
 
 
 def install(api: NinjaAPI) -> None:
@@ -109,6 +124,8 @@ def install(api: NinjaAPI) -> None:
 
     def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         errors: list[tuple[str | None, str]] = []
+        if isinstance(exc.__cause__, NotJson):
+            return respond(request, 415, error_body(JSON_REQUIRED, [("Content-Type", JSON_REQUIRED)]))
         if exc.status_code == 400 and str(exc).startswith("Cannot parse request body"):
             errors = [("body", "The body must be valid JSON.")]
         return respond(request, exc.status_code, error_body(str(exc), errors))
