@@ -1,7 +1,5 @@
 import datetime
-from typing import Any
-
-from typing import Annotated
+from typing import Annotated, Any
 
 from ninja import Field, Schema
 
@@ -15,7 +13,9 @@ class SubscriptionIn(Schema):
         json_schema_extra={"format": "email"},
     )
     language: str = Field("fr", description="fr or en", json_schema_extra={"enum": ["fr", "en"]})
-    topics: list[Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[-a-zA-Z0-9_]+$")]] | None = Field(
+    topics: (
+        list[Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[-a-zA-Z0-9_]+$")]] | None
+    ) = Field(
         None,
         description="Topic slugs to follow; null or empty for all topics.",
         max_length=100,

@@ -257,7 +257,9 @@ def upcoming_calendar() -> Document:
             event.add("uid", f"{development.id}@{settings.SITE_DOMAIN}")
             event.add(
                 "summary",
-                feed_text(_PREFIX.get(selectors.Status(development.status), "") + development.title),
+                feed_text(
+                    _PREFIX.get(selectors.Status(development.status), "") + development.title
+                ),
             )
             event.add("dtstart", development.date_lower)
             event.add("dtend", development.date_upper + datetime.timedelta(days=1))

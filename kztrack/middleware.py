@@ -32,4 +32,3 @@ class RefuseUnstorableAdminQuery:
                         content_type="text/plain; charset=utf-8",
                     )
         return self.get_response(request)
-

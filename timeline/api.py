@@ -382,11 +382,20 @@ def development_change(
     request: HttpRequest,
     id: uuid.UUID,
     payload: DevelopmentPatch,
-    if_match: str | None = Header(None, alias="If-Match"),
+    if_match: str | None = Header(
+        None,
+        alias="If-Match",
+        description='Required (428 without it): the version you read, as 3, "3", the '
+        'development\'s ETag, or a weak ETag (W/"3"). Only the version is compared.',
+    ),
     idempotency_key: str | None = Header(None, alias="Idempotency-Key"),
 ):
     """Correct, reschedule, confirm, cancel or retract a development. If-Match must carry
-    the version you read: a stale one answers 412 and changes nothing."""
+    the version you read: a stale one answers 412 and changes nothing, and it is checked
+    before any rule about the development's state (a development that moved on answers
+    412, not 422). Weak ETags are accepted, since the version alone decides: kztrack's
+    ETag for a development is its version plus a hash of the body, and two bodies with the
+    same version are the same development state."""
     user = _user_may(request, "timeline.change_development")
     if user is None:
         return _forbidden(request)

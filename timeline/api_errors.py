@@ -125,7 +125,9 @@ def install(api: NinjaAPI) -> None:
     def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         errors: list[tuple[str | None, str]] = []
         if isinstance(exc.__cause__, NotJson):
-            return respond(request, 415, error_body(JSON_REQUIRED, [("Content-Type", JSON_REQUIRED)]))
+            return respond(
+                request, 415, error_body(JSON_REQUIRED, [("Content-Type", JSON_REQUIRED)])
+            )
         if exc.status_code == 400 and str(exc).startswith("Cannot parse request body"):
             errors = [("body", "The body must be valid JSON.")]
         return respond(request, exc.status_code, error_body(str(exc), errors))

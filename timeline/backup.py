@@ -240,7 +240,9 @@ def _check_payload(type_: str, schema_version: int, obj: dict[str, Any], number:
         problems = "; ".join(
             f"{field}: {' '.join(messages)}" for field, messages in exc.message_dict.items()
         )
-        raise BackupRefused(f"Line {number}: {type_} that no command would write ({problems}).")
+        raise BackupRefused(
+            f"Line {number}: {type_} that no command would write ({problems})."
+        ) from None
     except (KeyError, TypeError, ValueError, AttributeError) as exc:  # an upcaster's input
         raise BackupRefused(f"Line {number}: {type_} cannot be read ({exc!r}).") from None
     if metadata.get("via") not in log.VIA_CHOICES:
@@ -347,9 +349,7 @@ def _check_header(obj: dict[str, Any]) -> None:
         )
 
 
-def _check_trailer(
-    obj: dict[str, Any], *, lines: int, count: int, chain: str, key: str
-) -> None:
+def _check_trailer(obj: dict[str, Any], *, lines: int, count: int, chain: str, key: str) -> None:
     if obj.get("lines") != lines or obj.get("events") != count:
         raise BackupRefused(
             f"The trailer counts {obj.get('lines')} lines and {obj.get('events')} events, "

@@ -34,7 +34,9 @@ def _enum(values: tuple[str, ...], *, blank: bool) -> dict[str, Any]:
 
 class TimelineQuery(Schema):
     topic: str = Field("", description="A topic slug.", max_length=64, pattern=r"^[-a-zA-Z0-9_]*$")
-    actor: str = Field("", description="An actor slug.", max_length=100, pattern=r"^[-a-zA-Z0-9_]*$")
+    actor: str = Field(
+        "", description="An actor slug.", max_length=100, pattern=r"^[-a-zA-Z0-9_]*$"
+    )
     kind: str = Field("", json_schema_extra=_enum(KINDS, blank=True))
     status: str = Field("", json_schema_extra=_enum(STATUSES, blank=True))
     date_from: str = Field(

@@ -56,9 +56,7 @@ def _patch(client, id, body, headers):
         ({"actors": [{"actor": "kaja\u000bkallas", "role": ""}]}, "actors"),
     ],
 )
-def test_a_nul_in_a_slug_is_a_422_naming_the_field_on_post_and_patch(
-    client, robot, change, field
-):
+def test_a_nul_in_a_slug_is_a_422_naming_the_field_on_post_and_patch(client, robot, change, field):
     _, headers = robot
     assert_api_error(_post(client, development_fields(**change), headers), 422, field)
     development = record()

@@ -180,7 +180,10 @@ def test_the_history_lists_corrections_reschedulings_and_the_retraction(client, 
     history = client.get(f"/api/v1/developments/{dev.id}/history").json()
     assert [h["action"] for h in history] == ["recorded", "corrected", "rescheduled", "retracted"]
     corrected = history[1]
-    assert corrected["note"] == "Mauvais lieu." and corrected["by"] in ("la rédaction", "the editors")
+    assert corrected["note"] == "Mauvais lieu." and corrected["by"] in (
+        "la rédaction",
+        "the editors",
+    )
     assert corrected["changes"] == [{"field": "place", "before": "Almaty", "after": "Astana"}]
     assert history[2]["changes"] == [{"field": "date", "before": "2099-04", "after": "2099-05"}]
     assert history[3]["reason"] == "Jamais prévue."
