@@ -1,24 +1,33 @@
 import datetime
-from typing import Annotated, Any
+from typing import Any
 
 from ninja import Field, Schema
 
 
 class SubscriptionIn(Schema):
+    # The rules are stated for clients; feeds.subscriptions enforces them, naming the field.
     email: str = Field(
         ...,
         examples=["reader@example.org"],
-        max_length=254,
-        pattern=r"^[^\u0000-\u001f\u007f]+@[^\u0000-\u001f\u007f]+$",
-        json_schema_extra={"format": "email"},
+        json_schema_extra={
+            "maxLength": 254,
+            "pattern": r"^[^\u0000-\u001f\u007f]+@[^\u0000-\u001f\u007f]+$",
+            "format": "email",
+        },
     )
     language: str = Field("fr", description="fr or en", json_schema_extra={"enum": ["fr", "en"]})
-    topics: (
-        list[Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[-a-zA-Z0-9_]+$")]] | None
-    ) = Field(
+    topics: list[str] | None = Field(
         None,
         description="Topic slugs to follow; null or empty for all topics.",
-        max_length=100,
+        json_schema_extra={
+            "maxItems": 100,
+            "items": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 64,
+                "pattern": "^[-a-zA-Z0-9_]+$",
+            },
+        },
     )
 
 
