@@ -154,19 +154,20 @@ class HistoryEntryOut(Schema):
 
 
 def _rules(**rules: Any) -> dict[str, Any]:
-    """Rules stated in the OpenAPI document only: the commands enforce them (one validation
-    path, whose errors name the field as editors know it, e.g. `sources`)."""
-    return {"json_schema_extra": rules}
+    """Rules stated in the OpenAPI document only (a field's json_schema_extra): the commands
+    enforce them (one validation path, whose errors name the field as editors know it)."""
+    return rules
 
 
 def _line(max_length: int, **kwargs: Any) -> Any:
-    return Field(**kwargs, **_rules(maxLength=max_length, pattern=ONE_LINE))
+    return Field(**kwargs, json_schema_extra=_rules(maxLength=max_length, pattern=ONE_LINE))
 
 
 class ActorRoleIn(Schema):
     model_config = ConfigDict(extra="forbid")
     actor: str = Field(
-        description="An actor's slug.", **_rules(minLength=1, maxLength=100, pattern=SLUG)
+        description="An actor's slug.",
+        json_schema_extra=_rules(minLength=1, maxLength=100, pattern=SLUG),
     )
     role: str = _line(200, default="")
 
@@ -178,28 +179,30 @@ class SourceIn(Schema):
     author: str = _line(200, default="")
     date: str = _line(100, default="", description="EDTF, or empty.")
     url: str = _line(500, default="", description="An http(s) URL, or empty.")
-    quote: str = Field("", **_rules(maxLength=5000, pattern=MULTI_LINE))
+    quote: str = Field("", json_schema_extra=_rules(maxLength=5000, pattern=MULTI_LINE))
 
 
 class DevelopmentIn(Schema):
     model_config = ConfigDict(extra="forbid")
-    title: str = Field(**_rules(minLength=1, maxLength=200, pattern=ONE_LINE))
-    summary: str = Field("", **_rules(maxLength=5000, pattern=MULTI_LINE))
+    title: str = Field(json_schema_extra=_rules(minLength=1, maxLength=200, pattern=ONE_LINE))
+    summary: str = Field("", json_schema_extra=_rules(maxLength=5000, pattern=MULTI_LINE))
     kind: str = Field(json_schema_extra=_enum(KINDS, blank=False))
     date: str = Field(
         description="EDTF: 2025-03-27, 2022-10, 2015, 2022-23, 2025-12~, 2023-05-16/2023-05-20.",
-        **_rules(minLength=1, maxLength=100, pattern=ONE_LINE),
+        json_schema_extra=_rules(minLength=1, maxLength=100, pattern=ONE_LINE),
     )
     date_note: str = _line(500, default="")
     status: Literal["scheduled", "took_place"] = "took_place"
     place: str = _line(200, default="")
     stage: str = Field("", json_schema_extra=_enum(STAGES, blank=True))
-    topics: list[Annotated[str, Field(**_rules(minLength=1, maxLength=64, pattern=SLUG))]] = Field(
+    topics: list[
+        Annotated[str, Field(json_schema_extra=_rules(minLength=1, maxLength=64, pattern=SLUG))]
+    ] = Field(
         description="Topic slugs (at least one, at most 8).",
-        **_rules(minItems=1, maxItems=8),
+        json_schema_extra=_rules(minItems=1, maxItems=8),
     )
-    actors: list[ActorRoleIn] = Field(default=[], **_rules(maxItems=30))
-    sources: list[SourceIn] = Field(default=[], **_rules(maxItems=10))
+    actors: list[ActorRoleIn] = Field(default=[], json_schema_extra=_rules(maxItems=30))
+    sources: list[SourceIn] = Field(default=[], json_schema_extra=_rules(maxItems=10))
 
 
 class DevelopmentPatch(Schema):
