@@ -33,10 +33,11 @@ install-dev: $(VENV)/.installed-dev ## ... with the test tools
 run: install ## Embedded default: SQLite + filesystem broker under var/, seed, worker+beat, web on :8000
 	./scripts/run.sh
 
-system-deps: ## Debian packages the tests use (docker-compose for the compose file, gettext for test_i18n)
+system-deps: ## Debian packages the tests use (docker-compose, gettext for test_i18n, Java for the Nu HTML checker)
 	@missing=""; \
 	command -v docker-compose >/dev/null || missing="$$missing docker-compose"; \
 	command -v msgfmt >/dev/null || missing="$$missing gettext"; \
+	command -v java >/dev/null || missing="$$missing default-jre-headless"; \
 	if [ -n "$$missing" ]; then \
 		echo "Installing Debian packages:$$missing"; \
 		$$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update -qq && \

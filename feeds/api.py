@@ -35,7 +35,7 @@ def _digest(digest: Digest, detail: bool = False) -> dict:
 
 @router.post(
     "/subscriptions",
-    response={202: SubscriptionOut, 400: ErrorOut, 422: ErrorOut, 429: ErrorOut},
+    response={202: SubscriptionOut, 400: ErrorOut, 415: ErrorOut, 422: ErrorOut, 429: ErrorOut},
     summary="Subscribe to the weekly digest (double opt-in)",
 )
 def subscription_create(request: HttpRequest, payload: SubscriptionIn):

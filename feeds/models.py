@@ -37,6 +37,8 @@ class Subscriber(models.Model):
     topics = models.ManyToManyField("timeline.Topic", blank=True, related_name="subscribers")
     confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
     unsubscribed_at = models.DateTimeField(_("unsubscribed"), null=True, blank=True)
+    # When a confirmation link was last followed: a link issued before it is used up.
+    confirmation_used_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     # A permanent failure (an SMTP 5xx, an ESP's bounce or complaint) stops future issues;
     # the reason is what the server or the ESP said, for the admin.

@@ -5,10 +5,29 @@ from ninja import Field, Schema
 
 
 class SubscriptionIn(Schema):
-    email: str = Field(..., examples=["reader@example.org"])
-    language: str = Field("fr", description="fr or en")
+    # The rules are stated for clients; feeds.subscriptions enforces them, naming the field.
+    email: str = Field(
+        ...,
+        examples=["reader@example.org"],
+        json_schema_extra={
+            "maxLength": 254,
+            "pattern": r"^[^\u0000-\u001f\u007f]+@[^\u0000-\u001f\u007f]+$",
+            "format": "email",
+        },
+    )
+    language: str = Field("fr", description="fr or en", json_schema_extra={"enum": ["fr", "en"]})
     topics: list[str] | None = Field(
-        None, description="Topic slugs to follow; null or empty for all topics."
+        None,
+        description="Topic slugs to follow; null or empty for all topics.",
+        json_schema_extra={
+            "maxItems": 100,
+            "items": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 64,
+                "pattern": "^[-a-zA-Z0-9_]+$",
+            },
+        },
     )
 
 

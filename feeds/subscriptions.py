@@ -11,6 +11,7 @@ They sign the subscriber's random `key`, which dies with the row when it is eras
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import re
 from dataclasses import dataclass
@@ -23,6 +24,8 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -30,7 +33,7 @@ from django.utils.translation import gettext as _
 from feeds import emails
 from feeds.emails import Recipient
 from feeds.models import Delivery, Language, Subscriber
-from timeline import selectors
+from timeline import selectors, text
 
 CONFIRM_MAX_AGE = 7 * 24 * 3600
 PREFERENCES_MAX_AGE = 90 * 24 * 3600
@@ -66,7 +69,12 @@ def _url(path: str) -> str:
 
 
 def confirm_token(*, subscriber: Subscriber, language: str, topics: list[str] | None) -> str:
-    return signing.dumps({"k": str(subscriber.key), "l": language, "t": topics}, salt=_CONFIRM)
+    """The confirmation link's token; `i`, when it was issued, makes it single-use and lets
+    a later unsubscribe win over it (subscription_confirm)."""
+    issued = timezone.now().timestamp()
+    return signing.dumps(
+        {"k": str(subscriber.key), "l": language, "t": topics, "i": issued}, salt=_CONFIRM
+    )
 
 
 def preferences_token(subscriber: Subscriber) -> str:
@@ -162,6 +170,8 @@ def clean_preferences(*, language: Any, topics: Any) -> tuple[str, list[str] | N
 def clean_email(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValidationError({"email": _("Enter your email address.")})
+    if text.problem(value):  # a quoted local part may hold them; a To: header may not
+        raise ValidationError({"email": _("Enter a valid email address.")})
     email = BaseUserManager.normalize_email(value.strip())
     if len(email) > 254:
         raise ValidationError({"email": _("At most 254 characters.")})
@@ -190,8 +200,17 @@ def _within(key: str, limit: int) -> bool:
     return count <= limit
 
 
+def mailbox(email: str) -> str:
+    """The mailbox an address reaches, for the per-address limit: case folded and without a
+    `+tag` (a+1@example.org and A+2@example.org both reach a@example.org)."""
+    local, _at, domain = email.rpartition("@")
+    if not local.startswith('"'):
+        local = local.split("+", 1)[0]
+    return f"{local}@{domain}".lower()
+
+
 def _check_rate(email: str, client: str) -> None:
-    address = hashlib.sha256(email.lower().encode()).hexdigest()
+    address = hashlib.sha256(mailbox(email).encode()).hexdigest()
     if not _within(f"feeds:subscribe:client:{client}", CLIENT_LIMIT):
         raise RateLimited(
             "client",
@@ -272,14 +291,39 @@ def subscriber_for_confirmation(token: str) -> Subscriber:
 
 
 def subscription_confirm(*, token: str) -> Subscriber:
-    """Follow a confirmation link: subscribed from now on, with the preferences it carries."""
+    """Follow a confirmation link: subscribed from now on, with the preferences it carries.
+
+    A link works once, and only if nothing happened to the subscription since it was
+    issued: the claim below is one conditional UPDATE, so an old link cannot re-subscribe
+    an address that unsubscribed later, and two clicks cannot both apply.
+    """
     data = _loads(token, _CONFIRM, CONFIRM_MAX_AGE)
     subscriber = _by_key(data.get("k"))
     language, topics = clean_preferences(language=data.get("l"), topics=data.get("t"))
+    issued_at = data.get("i")
+    if not isinstance(issued_at, int | float) or isinstance(issued_at, bool):
+        raise BadLink(_("This link is not valid."))
+    issued = datetime.datetime.fromtimestamp(issued_at, tz=datetime.UTC)
+    now = timezone.now()
     with transaction.atomic():
-        subscriber.confirmed_at = subscriber.confirmed_at or timezone.now()
-        subscriber.unsubscribed_at = None
-        subscriber.save(update_fields=["confirmed_at", "unsubscribed_at"])
+        claimed = (
+            Subscriber.objects.filter(pk=subscriber.pk)
+            .filter(Q(confirmation_used_at__isnull=True) | Q(confirmation_used_at__lt=issued))
+            .filter(Q(unsubscribed_at__isnull=True) | Q(unsubscribed_at__lt=issued))
+            .update(
+                confirmed_at=Coalesce(F("confirmed_at"), Value(now)),
+                confirmation_used_at=now,
+                unsubscribed_at=None,
+            )
+        )
+        if not claimed:
+            raise BadLink(
+                _(
+                    "This link was already used, or the subscription changed since it was "
+                    "sent. Subscribe again to get a new one."
+                )
+            )
+        subscriber.refresh_from_db()
         _set_preferences(subscriber, language, topics)
     return subscriber
 

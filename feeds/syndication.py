@@ -22,6 +22,7 @@ from django.utils.html import format_html, format_html_join
 from feedgen.feed import FeedGenerator
 
 from feeds.models import Digest
+from feeds.sanitise import feed_text
 from timeline import dates, selectors
 
 CACHE_SECONDS = 3600  # also bounds how long a renamed topic shows its old name
@@ -85,9 +86,9 @@ def _log_stamp() -> tuple[list[object], datetime.datetime | None]:
 def _feed(*, path: str, fmt: str, title: str, description: str, home: str) -> FeedGenerator:
     fg = FeedGenerator()
     fg.id(_url(path.rsplit(".", 1)[0]))  # the same id for the RSS and Atom forms
-    fg.title(title)
-    fg.subtitle(description)
-    fg.description(description)
+    fg.title(feed_text(title))
+    fg.subtitle(feed_text(description))
+    fg.description(feed_text(description))
     fg.link(
         href=_url(path), rel="self", type=ATOM.split(";")[0] if fmt == "atom" else RSS.split(";")[0]
     )
@@ -166,14 +167,14 @@ def _development_summary(development) -> str:
 def _add_development(fg: FeedGenerator, development, news: selectors.News | None) -> None:
     fe = fg.add_entry(order="append")
     fe.id(f"urn:uuid:{development.id}")
-    fe.title(_PREFIX.get(development.shown_status, "") + development.title)
+    fe.title(feed_text(_PREFIX.get(development.shown_status, "") + development.title))
     fe.link(href=_url(f"/developments/{development.id}/"), rel="alternate")
-    fe.summary(_development_summary(development))
-    fe.content(_development_html(development, news), type="html")
+    fe.summary(feed_text(_development_summary(development)))
+    fe.content(feed_text(_development_html(development, news)), type="html")
     fe.published(development.first_recorded_at)
     fe.updated(development.updated_at)
     for topic in development.topics.all():
-        fe.category(term=topic.slug, label=topic.name_fr, scheme=_url("/topics/"))
+        fe.category(term=topic.slug, label=feed_text(topic.name_fr), scheme=_url("/topics/"))
 
 
 def timeline_feed(*, fmt: str, topic=None) -> Document:
@@ -220,10 +221,10 @@ def digests_feed(*, fmt: str) -> Document:
         for digest in issues:
             fe = fg.add_entry(order="append")
             fe.id(f"urn:uuid:{digest.uuid}")
-            fe.title(digest.title)
+            fe.title(feed_text(digest.title))
             fe.link(href=_url(f"/digests/{digest.number}/"), rel="alternate")
-            fe.summary(digest.text[:500])
-            fe.content(digest.html, type="html")
+            fe.summary(feed_text(digest.text[:500]))
+            fe.content(feed_text(digest.html), type="html")
             fe.published(digest.published_at)
             fe.updated(digest.published_at)
         return _serialise(fg, fmt, state["last"])
@@ -269,7 +270,9 @@ def upcoming_calendar() -> Document:
         for development in developments:
             event = icalendar.Event()
             event.add("uid", f"{development.id}@{settings.SITE_DOMAIN}")
-            event.add("summary", _PREFIX.get(development.shown_status, "") + development.title)
+            event.add(
+                "summary", feed_text(_PREFIX.get(development.shown_status, "") + development.title)
+            )
             event.add("dtstart", development.date_lower)
             event.add("dtend", development.date_upper + datetime.timedelta(days=1))
             event.add("dtstamp", development.updated_at)
@@ -278,10 +281,10 @@ def upcoming_calendar() -> Document:
             event.add("sequence", sequences[development.id])
             event.add("status", _calendar_status(development))
             event.add("transp", "TRANSPARENT")
-            event.add("description", _development_summary(development))
+            event.add("description", feed_text(_development_summary(development)))
             event.add("url", _url(f"/developments/{development.id}/"))
             if development.place:
-                event.add("location", development.place)
+                event.add("location", feed_text(development.place))
             calendar.add_component(event)
         return calendar.to_ical()
 

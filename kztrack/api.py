@@ -12,6 +12,7 @@ api = NinjaAPI(
     description="The Kazakhstan–EU relations timeline: developments, topics, the event stream, "
     "digests and subscriptions.",
     urls_namespace="api-v1",
+    parser=api_errors.JsonParser(),  # bodies must be JSON (415 otherwise)
 )
 api_errors.install(api)  # every error as {"detail", "errors": [{"field", "message"}]}
 api.add_router("/", timeline_router)

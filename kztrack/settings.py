@@ -80,14 +80,23 @@ PRODUCTION = KZTRACK_ENV == "production"
 DEBUG = env_bool("DEBUG", False)
 if PRODUCTION and DEBUG:
     raise ImproperlyConfigured("DEBUG must be off when KZTRACK_ENV=production")
+# A development-only key, public in this repository: production must set its own.
+DEVELOPMENT_SECRET_KEY = "insecure-development-key-set-SECRET_KEY-in-production"
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
-if not SECRET_KEY:
-    if PRODUCTION:
+if PRODUCTION:
+    if not SECRET_KEY:
         raise ImproperlyConfigured(
             "SECRET_KEY must be set in the environment when KZTRACK_ENV=production"
         )
-    # A development-only key: production sets SECRET_KEY (see README).
-    SECRET_KEY = "insecure-development-key-set-SECRET_KEY-in-production"
+    if SECRET_KEY == DEVELOPMENT_SECRET_KEY or SECRET_KEY.startswith("insecure-"):
+        raise ImproperlyConfigured(
+            "SECRET_KEY is the public development key: production needs its own secret"
+        )
+SECRET_KEY = SECRET_KEY or DEVELOPMENT_SECRET_KEY
+
+# Backups meant to be trusted: export_events signs them with HMAC-SHA256 under this key,
+# and import_events then refuses a file that is unsigned or signed with another key.
+BACKUP_HMAC_KEY = env_str("BACKUP_HMAC_KEY", "")
 
 SITE_URL = env_url("SITE_URL", "http://127.0.0.1:8000", {"http", "https"}).rstrip("/")
 SITE_DOMAIN = urlparse(SITE_URL).hostname or "localhost"
@@ -117,6 +126,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "kztrack.middleware.RefuseUnstorableAdminQuery",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",  # last: turns a locked-out login into its 429 page
@@ -295,7 +305,11 @@ AUTHENTICATION_BACKENDS = [
 ]
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# A lockout is by username AND the client's address (the inner list), never by username
+# alone: usernames are not secret, and wrong passwords sent from elsewhere must not lock a
+# real editor out. The address alone also counts, so one address cannot spray passwords
+# over many usernames.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 # Behind TRUSTED_PROXIES proxies REMOTE_ADDR is the last proxy's; each proxy appends the

@@ -63,6 +63,7 @@ WRITE_ERRORS: dict[int, Any] = {
     403: ErrorOut,
     404: ErrorOut,
     409: ErrorOut,
+    415: ErrorOut,
     422: ErrorOut,
 }
 TIMELINEJS_MAX = 2000
@@ -230,7 +231,11 @@ def topic_detail(request: HttpRequest, slug: str):
 
 
 @router.get("/events", response={200: EventsOut, **READ_ERRORS}, url_name="events")
-def events(request: HttpRequest, after: int = 0, limit: int = 100):
+def events(
+    request: HttpRequest,
+    after: int = Query(0, ge=0, le=selectors.MAX_POSITION),
+    limit: int = Query(100, ge=1, le=selectors.MAX_EVENTS_LIMIT),
+):
     """The raw log after a position, to replicate it: resume from `last_position` and no
     event is ever missed (appends are serialized). `limit` goes from 1 to 1000."""
     items = selectors.events_after(position=after, limit=limit)
@@ -247,8 +252,10 @@ def events(request: HttpRequest, after: int = 0, limit: int = 100):
 
 
 def _user_may(request: HttpRequest, permission: str) -> Any:
+    """The token's user, if they may do this now: a token carries no rights of its own,
+    so a user deactivated, removed from staff or from the editors loses API writes at once."""
     user = request.auth.user  # type: ignore[attr-defined]
-    if not user.has_perm(permission):
+    if not (user.is_active and user.is_staff and user.has_perm(permission)):
         return None
     return user
 
@@ -380,11 +387,20 @@ def development_change(
     request: HttpRequest,
     id: uuid.UUID,
     payload: DevelopmentPatch,
-    if_match: str | None = Header(None, alias="If-Match"),
+    if_match: str | None = Header(
+        None,
+        alias="If-Match",
+        description='Required (428 without it): the version you read, as 3, "3", the '
+        'development\'s ETag, or a weak ETag (W/"3"). Only the version is compared.',
+    ),
     idempotency_key: str | None = Header(None, alias="Idempotency-Key"),
 ):
     """Correct, reschedule, confirm, cancel or retract a development. If-Match must carry
-    the version you read: a stale one answers 412 and changes nothing."""
+    the version you read: a stale one answers 412 and changes nothing, and it is checked
+    before any rule about the development's state (a development that moved on answers
+    412, not 422). Weak ETags are accepted, since the version alone decides: kztrack's
+    ETag for a development is its version plus a hash of the body, and two bodies with the
+    same version are the same development state."""
     user = _user_may(request, "timeline.change_development")
     if user is None:
         return _forbidden(request)

@@ -15,6 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Field, NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.parser import Parser
 
 from timeline.exceptions import ConcurrencyConflict, DevelopmentNotFound, TopicNotFound
 
@@ -70,6 +71,36 @@ def _django_errors(exc: DjangoValidationError) -> list[tuple[str | None, str]]:
     return [(None, message) for message in exc.messages]
 
 
+JSON_REQUIRED = "Send the body as JSON: Content-Type: application/json."
+
+
+def is_json(content_type: str | None) -> bool:
+    """Whether a request's media type says JSON (application/json or application/*+json)."""
+    media_type = (content_type or "").split(";", 1)[0].strip().lower()
+    return media_type == "application/json" or (
+        media_type.startswith("application/") and media_type.endswith("+json")
+    )
+
+
+class NotJson(Exception):
+    """A request body whose Content-Type is not JSON (answered 415)."""
+
+
+class JsonParser(Parser):
+    """Bodies are JSON, and say so in their Content-Type: anything else is a 415.
+
+    A form on any site can POST `text/plain` or form bodies without a CORS preflight, and
+    ninja's own parser reads JSON whatever the declared type: without this rule a page
+    elsewhere could make its visitors' browsers subscribe an address (and send it email).
+    ninja wraps a parser's error in a 400; `install` answers 415 when this is its cause.
+    """
+
+    def parse_body(self, request: HttpRequest) -> dict[str, Any]:
+        if not is_json(request.META.get("CONTENT_TYPE")):
+            raise NotJson(JSON_REQUIRED)
+        return super().parse_body(request)
+
+
 def install(api: NinjaAPI) -> None:
     """Register the handlers on `api`."""
 
@@ -93,6 +124,10 @@ def install(api: NinjaAPI) -> None:
 
     def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         errors: list[tuple[str | None, str]] = []
+        if isinstance(exc.__cause__, NotJson):
+            return respond(
+                request, 415, error_body(JSON_REQUIRED, [("Content-Type", JSON_REQUIRED)])
+            )
         if exc.status_code == 400 and str(exc).startswith("Cannot parse request body"):
             errors = [("body", "The body must be valid JSON.")]
         return respond(request, exc.status_code, error_body(str(exc), errors))

@@ -12,11 +12,24 @@ Every line carries `sha256`, the SHA-256 of its own canonical JSON (the object w
 `sha256`, keys sorted, no spaces). The trailer's `chain` folds every line's checksum in
 order, so an edited line, a dropped, repeated or reordered line, or a file cut short
 (no trailer) is refused, and the import's one transaction leaves the database untouched.
+
+What the checksums prove, and what they do not: they catch accidents (a damaged disk, a
+truncated copy, a line lost in transit), not tampering: SHA-256 needs no key, so whoever
+edits a line can recompute every checksum. Two things stand against an edited file:
+
+- each event is held to the rules its command applies (timeline.commands.event_check:
+  text, dates, known topics and actors, http(s) source URLs) and projected in the import's
+  transaction, so a file that no sequence of commands could have written is refused
+  whole, naming its line, and nothing is committed;
+- when BACKUP_HMAC_KEY is set, the export signs the chain with HMAC-SHA256 under that key
+  (the trailer's `hmac`) and the import refuses a file without a valid signature: only
+  someone holding the key can produce a file the import accepts.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import uuid
 from collections.abc import Callable, Iterable
@@ -24,12 +37,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import IO, Any
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from timeline import events, log, projections
+from timeline import commands, events, log, projections, text
 from timeline.db import lock_log
+from timeline.exceptions import ProjectionFailed
 from timeline.models import Actor, Event, Topic, TopicStage
 
 FORMAT = "kztrack-events"
@@ -67,6 +83,14 @@ class _Chain:
 
     def add(self, line_sha: str) -> None:
         self.value = _sha256(self.value + line_sha)
+
+
+def _signature(key: str, chain: str) -> str:
+    return hmac.new(key.encode(), chain.encode(), hashlib.sha256).hexdigest()
+
+
+def _key(key: str | None) -> str:
+    return settings.BACKUP_HMAC_KEY if key is None else key
 
 
 # --- export -----------------------------------------------------------------------------
@@ -128,9 +152,14 @@ def _events_up_to(last: int, batch_size: int) -> Iterable[Event]:
 
 
 def log_export(
-    *, out: IO[bytes], progress: Progress | None = None, batch_size: int = BATCH_SIZE
+    *,
+    out: IO[bytes],
+    progress: Progress | None = None,
+    batch_size: int = BATCH_SIZE,
+    key: str | None = None,
 ) -> BackupResult:
-    """Write the log (and the reference data it names) to `out` as checksummed JSON Lines."""
+    """Write the log (and the reference data it names) to `out` as checksummed JSON Lines,
+    signed with `key` (default: settings.BACKUP_HMAC_KEY) when there is one."""
     last = Event.objects.aggregate(p=Max("position"))["p"] or 0
     chain = _Chain()
     lines = 0
@@ -159,7 +188,14 @@ def log_export(
         count += 1
         if progress:
             progress(1)
-    trailer = {"kind": "trailer", "lines": lines, "events": count, "chain": chain.value}
+    trailer: dict[str, Any] = {
+        "kind": "trailer",
+        "lines": lines,
+        "events": count,
+        "chain": chain.value,
+    }
+    if _key(key):
+        trailer["hmac"] = _signature(_key(key), chain.value)
     out.write(canonical({**trailer, "sha256": _sha256(canonical(trailer))}) + b"\n")
     out.flush()
     return BackupResult(events=count, last_position=last, chain=chain.value)
@@ -192,13 +228,35 @@ def _field(obj: dict[str, Any], name: str, type_: type, number: int) -> Any:
     return value
 
 
-def _insert_event(obj: dict[str, Any], number: int) -> None:
+def _check_payload(type_: str, schema_version: int, obj: dict[str, Any], number: int) -> None:
+    """Hold the event to its command's rules, as it would have been checked when written."""
+    data = _field(obj, "data", dict, number)
+    metadata = _field(obj, "metadata", dict, number)
+    try:
+        commands.event_check(type=type_, schema_version=schema_version, data=data)
+        for name in ("by", "via"):
+            text.clean_text(metadata.get(name), f"metadata.{name}", max_length=200)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{field}: {' '.join(messages)}" for field, messages in exc.message_dict.items()
+        )
+        raise BackupRefused(
+            f"Line {number}: {type_} that no command would write ({problems})."
+        ) from None
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:  # an upcaster's input
+        raise BackupRefused(f"Line {number}: {type_} cannot be read ({exc!r}).") from None
+    if metadata.get("via") not in log.VIA_CHOICES:
+        raise BackupRefused(f"Line {number}: unknown origin {metadata.get('via')!r}.")
+
+
+def _insert_event(obj: dict[str, Any], number: int) -> Event:
     type_ = _field(obj, "type", str, number)
     if type_ not in events.REGISTRY:
         raise BackupRefused(f"Line {number}: unknown event type {type_!r}.")
     schema_version = _field(obj, "schema_version", int, number)
     if not 1 <= schema_version <= events.get(type_).schema_version:
         raise BackupRefused(f"Line {number}: {type_} has no schema version {schema_version}.")
+    _check_payload(type_, schema_version, obj, number)
     try:
         stream_id = uuid.UUID(_field(obj, "stream_id", str, number))
         recorded_at = datetime.fromisoformat(_field(obj, "recorded_at", str, number))
@@ -207,20 +265,52 @@ def _insert_event(obj: dict[str, Any], number: int) -> None:
     if recorded_at.tzinfo is None:
         raise BackupRefused(f"Line {number}: `recorded_at` has no time zone.")
     try:
-        log.restore(
+        return log.restore(
             position=_field(obj, "position", int, number),
             stream_id=stream_id,
             version=_field(obj, "version", int, number),
             type=type_,
             schema_version=schema_version,
-            data=_field(obj, "data", dict, number),
-            metadata=_field(obj, "metadata", dict, number),
+            data=obj["data"],
+            metadata=obj["metadata"],
             recorded_at=recorded_at,
         )
     except ValueError as exc:  # a gap in positions, an unknown schema
         raise BackupRefused(f"Line {number}: {exc}.") from None
     except DatabaseError as exc:  # a repeated stream version or idempotency key
         raise BackupRefused(f"Line {number}: the database refused the event ({exc}).") from None
+
+
+class _Projector:
+    """Projects restored events a batch at a time, in the import's transaction, and names
+    the line of the first one that cannot be projected."""
+
+    def __init__(self) -> None:
+        self.batch: list[Event] = []
+        self.lines: dict[int, int] = {}
+
+    def add(self, event: Event, number: int) -> None:
+        self.batch.append(event)
+        self.lines[event.position] = number
+        if len(self.batch) >= BATCH_SIZE:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.batch:
+            return
+        first, last = self.lines[self.batch[0].position], self.lines[self.batch[-1].position]
+        try:
+            projections.apply_restored(self.batch)
+        except ProjectionFailed as exc:
+            raise BackupRefused(
+                f"Line {self.lines[exc.position]}: the event cannot be projected "
+                f"({exc.error!r}): no command could have written it."
+            ) from None
+        except DatabaseError as exc:
+            raise BackupRefused(
+                f"Lines {first}–{last}: the read models refused these events ({exc})."
+            ) from None
+        self.batch, self.lines = [], {}
 
 
 def _upsert_topic(obj: dict[str, Any], number: int) -> None:
@@ -259,7 +349,7 @@ def _check_header(obj: dict[str, Any]) -> None:
         )
 
 
-def _check_trailer(obj: dict[str, Any], *, lines: int, count: int, chain: str) -> None:
+def _check_trailer(obj: dict[str, Any], *, lines: int, count: int, chain: str, key: str) -> None:
     if obj.get("lines") != lines or obj.get("events") != count:
         raise BackupRefused(
             f"The trailer counts {obj.get('lines')} lines and {obj.get('events')} events, "
@@ -269,18 +359,35 @@ def _check_trailer(obj: dict[str, Any], *, lines: int, count: int, chain: str) -
         raise BackupRefused(
             "The chained checksum does not match: lines were removed, repeated or reordered."
         )
+    if key:
+        signature = obj.get("hmac")
+        if not isinstance(signature, str):
+            raise BackupRefused(
+                "The file is not signed, and BACKUP_HMAC_KEY asks for a signed backup."
+            )
+        if not hmac.compare_digest(signature, _signature(key, chain)):
+            raise BackupRefused(
+                "The signature does not match BACKUP_HMAC_KEY: the file was altered or "
+                "signed with another key."
+            )
 
 
-def log_import(*, source: IO[bytes], progress: Progress | None = None) -> BackupResult:
-    """Load an export into an empty log, then rebuild the projections from it.
+def log_import(
+    *, source: IO[bytes], progress: Progress | None = None, key: str | None = None
+) -> BackupResult:
+    """Load an export into an empty log and project it, all or nothing.
 
-    1. Under the log lock, in one transaction: refuse a log that is not empty.
+    1. Under the log lock, in one transaction: refuse a log that is not empty; empty the
+       read models.
     2. Verify each line's checksum and the chain as it is read; insert reference data
-       and events (positions, versions, schema versions, metadata and times as written).
-    3. Any fault (a bad line, a missing trailer, a gap) raises BackupRefused and the
-       transaction rolls back: nothing is imported.
-    4. After commit, reset the read models and replay the restored log into them.
+       and events (positions, versions, schema versions, metadata and times as written),
+       each event held to its command's rules (`commands.event_check`).
+    3. Project the events in the same transaction, a batch at a time.
+    4. Check the trailer (and its signature when `key`, default settings.BACKUP_HMAC_KEY,
+       is set). Any fault raises BackupRefused naming the line, and the transaction rolls
+       back: nothing is imported, and appends, rebuilds and a new import work as before.
     """
+    key = _key(key)
     chain = _Chain()
     lines = count = last = 0
     trailer_seen = False
@@ -292,6 +399,8 @@ def log_import(*, source: IO[bytes], progress: Progress | None = None) -> Backup
                 f"The event log already holds {existing} events: import only into an empty "
                 "log (a freshly migrated database)."
             )
+        projections.reset()
+        projector = _Projector()
         for number, raw in enumerate(source, start=1):
             if progress:
                 progress(len(raw))
@@ -304,7 +413,7 @@ def log_import(*, source: IO[bytes], progress: Progress | None = None) -> Backup
             if number == 1:
                 _check_header(obj)
             elif kind == "trailer":
-                _check_trailer(obj, lines=lines, count=count, chain=chain.value)
+                _check_trailer(obj, lines=lines, count=count, chain=chain.value, key=key)
                 trailer_seen = True
                 continue
             elif kind == "topic":
@@ -312,7 +421,7 @@ def log_import(*, source: IO[bytes], progress: Progress | None = None) -> Backup
             elif kind == "actor":
                 _upsert_actor(obj, number)
             elif kind == "event":
-                _insert_event(obj, number)
+                projector.add(_insert_event(obj, number), number)
                 count += 1
                 last = obj["position"]
             else:
@@ -323,6 +432,5 @@ def log_import(*, source: IO[bytes], progress: Progress | None = None) -> Backup
             raise BackupRefused("The file is empty.")
         if not trailer_seen:
             raise BackupRefused("The file ends before its trailer: it was cut short.")
-    projections.reset()
-    projections.catch_up()
+        projector.flush()
     return BackupResult(events=count, last_position=last, chain=chain.value)

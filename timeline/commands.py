@@ -18,7 +18,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import models
 
-from timeline import dates, events, log, projections
+from timeline import dates, events, log, projections, text
 from timeline.exceptions import DevelopmentNotFound
 from timeline.models import Actor, Development, Kind, Stage, Status, Topic
 
@@ -33,6 +33,7 @@ SOURCE_FIELD_MAX = {"publication": 200, "title": 300, "author": 200, "url": 500}
 MAX_TOPICS = 8
 MAX_ACTORS = 30
 MAX_SOURCES = 10
+SLUG_MAX = 100
 
 # The fields a correction may change. Status moves only through its own commands.
 CORRECTABLE = events.DEVELOPMENT_FIELDS
@@ -42,27 +43,19 @@ CORRECTABLE = events.DEVELOPMENT_FIELDS
 
 
 def _text(value: Any, field: str, *, max_length: int, required: bool, multiline: bool) -> str:
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        raise ValidationError({field: "Must be text."})
-    value = value.strip()
-    if required and not value:
-        raise ValidationError({field: "This field is required."})
-    if len(value) > max_length:
-        raise ValidationError({field: f"At most {max_length} characters (this has {len(value)})."})
-    allowed = {"\n", "\t", "\r"} if multiline else set()
-    if any((ord(c) < 32 and c not in allowed) or ord(c) == 127 for c in value):
-        raise ValidationError({field: "Control characters (such as NUL) are not allowed."})
-    # Lone surrogates cannot be stored, and U+FFFE/U+FFFF cannot appear in XML: either
-    # would break the database write or every feed that shows the text.
-    if any(0xD800 <= ord(c) <= 0xDFFF or ord(c) in (0xFFFE, 0xFFFF) for c in value):
-        raise ValidationError(
-            {field: "Characters that are not text (such as U+FFFF) are not allowed."}
-        )
-    if not multiline and ("\n" in value or "\r" in value):
-        raise ValidationError({field: "Must be a single line."})
-    return value.replace("\r\n", "\n")
+    return text.clean_text(
+        value, field, max_length=max_length, required=required, multiline=multiline
+    )
+
+
+def _slugs(value: list[str], field: str) -> list[str]:
+    """Slugs as sent, stripped, each checked by the one text validator before any query."""
+    slugs = [s.strip() for s in value]
+    for slug in slugs:
+        text.refuse_unstorable(slug, field)
+        if len(slug) > SLUG_MAX:
+            raise ValidationError({field: f"A slug has at most {SLUG_MAX} characters."})
+    return slugs
 
 
 def _choice(
@@ -97,7 +90,7 @@ def _refuse_unknown(
 def _topics(value: Any) -> list[str]:
     if not isinstance(value, list | tuple) or not all(isinstance(s, str) for s in value):
         raise ValidationError({"topics": "Must be a list of topic slugs."})
-    slugs = list(dict.fromkeys(s.strip() for s in value if s.strip()))
+    slugs = list(dict.fromkeys(s for s in _slugs(list(value), "topics") if s))
     if not slugs:
         raise ValidationError({"topics": "Choose at least one topic."})
     if len(slugs) > MAX_TOPICS:
@@ -122,7 +115,7 @@ def _actors(value: Any) -> list[dict[str, str]]:
         role = _text(
             item.get("role", ""), "actors", max_length=ROLE_MAX, required=False, multiline=False
         )
-        cleaned.append({"actor": item["actor"].strip(), "role": role})
+        cleaned.append({"actor": _slugs([item["actor"]], "actors")[0], "role": role})
     slugs = [a["actor"] for a in cleaned]
     if len(set(slugs)) != len(slugs):
         raise ValidationError({"actors": "An actor is listed twice."})
@@ -249,11 +242,15 @@ def _replayed(idempotency_key: str | None, fingerprint: str) -> Development | No
     return Development.objects.filter(pk=event.stream_id).first()
 
 
-def _current(id: uuid.UUID | str) -> Development:
+def _current(id: uuid.UUID | str, expected_version: int) -> Development:
+    """The development as it is now, once the caller has shown it saw this version: the
+    version is checked before any rule about its state (a stale If-Match is a 412)."""
     try:
-        return Development.objects.get(pk=id)
+        development = Development.objects.get(pk=id)
     except (Development.DoesNotExist, ValidationError, ValueError):
         raise DevelopmentNotFound(id) from None
+    log.check_version(development.id, expected_version)
+    return development
 
 
 def _refuse_if_retracted(development: Development) -> None:
@@ -336,7 +333,7 @@ def development_correct(
     origin, replayed = _begin("development_correct", locals())
     if replayed is not None:
         return replayed
-    development = _current(id)
+    development = _current(id, expected_version)
     _refuse_if_retracted(development)
     if "status" in changes:
         raise ValidationError({"status": "Use confirm, cancel or retract to change the status."})
@@ -370,7 +367,7 @@ def development_reschedule(
     origin, replayed = _begin("development_reschedule", locals())
     if replayed is not None:
         return replayed
-    development = _current(id)
+    development = _current(id, expected_version)
     if development.status != Status.SCHEDULED:
         raise ValidationError({"status": "Only a scheduled development can be rescheduled."})
     new_date = _date(date)
@@ -404,7 +401,7 @@ def development_confirm(
     origin, replayed = _begin("development_confirm", locals())
     if replayed is not None:
         return replayed
-    development = _current(id)
+    development = _current(id, expected_version)
     if development.status != Status.SCHEDULED:
         raise ValidationError({"status": "Only a scheduled development can be confirmed."})
     data: dict[str, Any] = {"note": _note(note, "note", required=False)}
@@ -433,7 +430,7 @@ def development_cancel(
     origin, replayed = _begin("development_cancel", locals())
     if replayed is not None:
         return replayed
-    development = _current(id)
+    development = _current(id, expected_version)
     if development.status != Status.SCHEDULED:
         raise ValidationError({"status": "Only a scheduled development can be cancelled."})
     return _append(
@@ -459,7 +456,7 @@ def development_retract(
     origin, replayed = _begin("development_retract", locals())
     if replayed is not None:
         return replayed
-    development = _current(id)
+    development = _current(id, expected_version)
     _refuse_if_retracted(development)
     return _append(
         development.id,
@@ -484,7 +481,7 @@ def development_add_source(
     origin, replayed = _begin("development_add_source", locals())
     if replayed is not None:
         return replayed
-    development = _current(id)
+    development = _current(id, expected_version)
     _refuse_if_retracted(development)
     (cleaned,) = _sources([source])
     if cleaned in _state_of(development)["sources"]:
@@ -499,3 +496,76 @@ def development_add_source(
 def _state_of(development: Development) -> dict[str, Any]:
     """The development's fields in the shape commands and events use."""
     return projections.load_states([development.id])[development.id]
+
+
+# --- checking a stored event (the backup's restore) -------------------------------------
+
+
+def _unknown_keys(data: dict[str, Any], known: set[str]) -> None:
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ValidationError({name: "Unknown field." for name in unknown})
+
+
+def _check_recorded(data: dict[str, Any]) -> None:
+    clean_fields({k: v for k, v in data.items() if k != "status"}, partial=False)
+    if data.get("status", Status.TOOK_PLACE) not in (Status.SCHEDULED, Status.TOOK_PLACE):
+        raise ValidationError({"status": "A new development is either scheduled or took place."})
+
+
+def _check_corrected(data: dict[str, Any]) -> None:
+    _unknown_keys(data, {"changes", "note", "silent"})
+    changes = data.get("changes")
+    if not isinstance(changes, dict) or not changes or "status" in changes:
+        raise ValidationError({"changes": "Must name the fields a correction changed."})
+    clean_fields(changes, partial=True)
+    if not isinstance(data.get("silent", False), bool):
+        raise ValidationError({"silent": "Must be true or false."})
+    _note(data.get("note", ""), "note", required=False)
+
+
+def _check_rescheduled(data: dict[str, Any]) -> None:
+    _unknown_keys(data, {"date", "previous_date", "note"})
+    _date(data.get("date"))
+    _date(data.get("previous_date"), "previous_date")
+    _note(data.get("note", ""), "note", required=False)
+
+
+def _check_confirmed(data: dict[str, Any]) -> None:
+    _unknown_keys(data, {"date", "note"})
+    if data.get("date"):
+        _date(data["date"])
+    _note(data.get("note", ""), "note", required=False)
+
+
+def _check_ended(data: dict[str, Any]) -> None:
+    _unknown_keys(data, {"reason"})
+    _note(data.get("reason"), "reason", required=True)
+
+
+def _check_source_added(data: dict[str, Any]) -> None:
+    _unknown_keys(data, {"source"})
+    _sources([data.get("source")])
+
+
+EVENT_CHECKS: dict[str, Callable[[dict[str, Any]], None]] = {
+    events.RECORDED: _check_recorded,
+    events.CORRECTED: _check_corrected,
+    events.RESCHEDULED: _check_rescheduled,
+    events.CONFIRMED: _check_confirmed,
+    events.CANCELLED: _check_ended,
+    events.RETRACTED: _check_ended,
+    events.SOURCE_ADDED: _check_source_added,
+}
+
+assert set(EVENT_CHECKS) == set(events.REGISTRY), "an event type has no check"
+
+
+def event_check(*, type: str, schema_version: int, data: dict[str, Any]) -> None:
+    """Refuse a stored event's payload that its command would not have produced.
+
+    The payload is upcast to the current schema first, then held to the same rules as
+    the command's input (text, dates, known topics and actors, http(s) source URLs), so
+    a backup edited by hand cannot put into the log what no editor could.
+    """
+    EVENT_CHECKS[type](events.get(type).upcast(schema_version, data))

@@ -45,3 +45,12 @@ class ConcurrencyConflict(Exception):
             f"This development was changed{who} (now version {actual}) since you opened "
             f"version {expected}. Reload it and apply your change again."
         )
+
+
+class ProjectionFailed(Exception):
+    """An event the projection handlers cannot apply (a restored payload no command made)."""
+
+    def __init__(self, position: int, error: Exception):
+        super().__init__(f"event at position {position} cannot be projected: {error!r}")
+        self.position = position
+        self.error = error

@@ -59,6 +59,26 @@ def stream_version(stream_id: uuid.UUID) -> int:
     return result or 0
 
 
+def check_version(stream_id: uuid.UUID, expected_version: int) -> int:
+    """The stream's version; ConcurrencyConflict when it is not `expected_version`.
+
+    Commands call it before they look at the development's state, so a caller who read an
+    old version hears "it changed" (412) rather than a verdict on a state they never saw;
+    `append` calls it again under the log lock, where the answer is final.
+    """
+    actual = stream_version(stream_id)
+    if actual != expected_version:
+        last = Event.objects.filter(stream_id=stream_id).order_by("-version").first()
+        raise ConcurrencyConflict(
+            stream_id=stream_id,
+            expected=expected_version,
+            actual=actual,
+            by=str(last.metadata.get("by", "")) if last else "",
+            at=timezone.localtime(last.recorded_at) if last else None,
+        )
+    return actual
+
+
 def append(
     *,
     stream_id: uuid.UUID,
@@ -98,16 +118,7 @@ def append(
             if previous is not None:
                 check_replay(previous, fingerprint)
                 return Appended(event=previous, created=False)
-        actual = stream_version(stream_id)
-        if actual != expected_version:
-            last = Event.objects.filter(stream_id=stream_id).order_by("-version").first()
-            raise ConcurrencyConflict(
-                stream_id=stream_id,
-                expected=expected_version,
-                actual=actual,
-                by=str(last.metadata.get("by", "")) if last else "",
-                at=timezone.localtime(last.recorded_at) if last else None,
-            )
+        actual = check_version(stream_id, expected_version)
         event = _insert(
             stream_id=stream_id,
             version=actual + 1,

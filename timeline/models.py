@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from timeline.text import multi_line, single_line
 from timeline.words import split_aliases
 
 if TYPE_CHECKING:
@@ -109,10 +110,14 @@ class Topic(models.Model):
     """A thread. Reference data managed in the admin (not event-sourced)."""
 
     slug = models.SlugField(max_length=64, unique=True)
-    name_fr = models.CharField(_("name (French)"), max_length=200)
-    name_en = models.CharField(_("name (English)"), max_length=200)
-    description_fr = models.TextField(_("description (French)"), blank=True)
-    description_en = models.TextField(_("description (English)"), blank=True)
+    name_fr = models.CharField(_("name (French)"), max_length=200, validators=[single_line])
+    name_en = models.CharField(_("name (English)"), max_length=200, validators=[single_line])
+    description_fr = models.TextField(
+        _("description (French)"), blank=True, validators=[multi_line]
+    )
+    description_en = models.TextField(
+        _("description (English)"), blank=True, validators=[multi_line]
+    )
     position = models.PositiveSmallIntegerField(default=0)
     aliases = models.TextField(
         _("aliases"),
@@ -162,9 +167,11 @@ class Actor(models.Model):
         INSTITUTION = "institution", _("institution")
 
     slug = models.SlugField(max_length=100, unique=True)
-    name = models.CharField(_("name"), max_length=200)
+    name = models.CharField(_("name"), max_length=200, validators=[single_line])
     kind = models.CharField(max_length=16, choices=ActorKind.choices, default=ActorKind.PERSON)
-    description_fr = models.CharField(_("description (French)"), max_length=500, blank=True)
+    description_fr = models.CharField(
+        _("description (French)"), max_length=500, blank=True, validators=[single_line]
+    )
     aliases = models.TextField(
         _("aliases"),
         blank=True,

@@ -19,6 +19,7 @@ from django.db import connection, transaction
 
 from timeline import events
 from timeline.db import lock_log
+from timeline.exceptions import ProjectionFailed
 from timeline.models import (
     Actor,
     Development,
@@ -196,9 +197,20 @@ def _set_checkpoint(position: int) -> None:
 def _apply(batch: list[Event]) -> None:
     states = load_states({e.stream_id for e in batch})
     for event in batch:
-        states[event.stream_id] = events.evolve(states.get(event.stream_id), event)
+        try:
+            states[event.stream_id] = events.evolve(states.get(event.stream_id), event)
+        except (AssertionError, LookupError, TypeError, ValueError, AttributeError) as exc:
+            raise ProjectionFailed(event.position, exc) from exc
     save_states(states.values())
     _set_checkpoint(batch[-1].position)
+
+
+def apply_restored(batch: list[Event]) -> None:
+    """Project events the backup's restore just inserted, in its transaction (which holds
+    the log lock), so a file whose events cannot be projected is never committed.
+    ProjectionFailed names the first event that cannot be applied."""
+    if batch:
+        _apply(batch)
 
 
 def _next_batch(after: int, size: int) -> list[Event]:

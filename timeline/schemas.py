@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -13,39 +13,69 @@ from ninja import Field, Schema
 from pydantic import ConfigDict
 
 from timeline import dates, events, selectors
-from timeline.models import Development, Event, Topic
+from timeline.models import Development, Event, Kind, ShownStatus, Stage, Status, Topic
+
+# --- the rules the server enforces, stated in the OpenAPI document ----------------------
+# timeline/text.py refuses control characters (C0 and C1), U+FFFE and U+FFFF in every
+# stored or filtered string; these patterns say the same to clients (and to schemathesis).
+ONE_LINE = r"^[^\u0000-\u001f\u007f-\u009f\ufffe\uffff]*$"
+MULTI_LINE = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\ufffe\uffff]*$"
+SLUG = r"^[-a-zA-Z0-9_]+$"
+KINDS = tuple(Kind.values)
+STATUSES = tuple(Status.values)
+SHOWN_STATUSES = tuple(ShownStatus.values)  # what readers see and filter by
+STAGES = tuple(Stage.values)
+
+
+def _enum(values: tuple[str, ...], *, blank: bool) -> dict[str, Any]:
+    return {"enum": [*([""] if blank else []), *values]}
+
 
 # --- query parameters -------------------------------------------------------------------
 
 
 class TimelineQuery(Schema):
-    topic: str = Field("", description="A topic slug.")
-    actor: str = Field("", description="An actor slug.")
-    kind: str = ""
+    topic: str = Field("", description="A topic slug.", max_length=64, pattern=r"^[-a-zA-Z0-9_]*$")
+    actor: str = Field(
+        "", description="An actor slug.", max_length=100, pattern=r"^[-a-zA-Z0-9_]*$"
+    )
+    kind: str = Field("", json_schema_extra=_enum(KINDS, blank=True))
     status: str = Field(
         "",
         description="scheduled (still to come), awaiting_confirmation (its date has passed "
         "and no editor has confirmed, cancelled or rescheduled it yet), took_place, "
         "cancelled or retracted.",
+        json_schema_extra=_enum(SHOWN_STATUSES, blank=True),
     )
     date_from: str = Field(
         "",
         alias="from",
+        max_length=100,
+        pattern=ONE_LINE,
         description="Developments that end on or after "
         "this date (EDTF or ISO, e.g. 2022, 2023-05, 2023-05-16).",
     )
-    to: str = Field("", description="… and start on or before this date.")
-    q: str = Field("", description="Words to search (French stemming).")
+    to: str = Field(
+        "", max_length=100, pattern=ONE_LINE, description="… and start on or before this date."
+    )
+    q: str = Field(
+        "",
+        max_length=200,
+        pattern=ONE_LINE,
+        description="Words to search (French stemming); no control characters.",
+    )
 
 
 class TimelinePageQuery(TimelineQuery):
-    cursor: str = Field("", description="The next_cursor of the previous page.")
-    limit: int = Field(50, description="From 1 to 200.")
+    cursor: str = Field("", description="The next_cursor of the previous page.", max_length=200)
+    limit: int = Field(50, ge=1, le=200, description="From 1 to 200.")
 
 
 class TimelineJSQuery(TimelineQuery):
     lang: Literal["fr", "en"] = "fr"
-    limit: int = Field(1000, description="The most recent developments, from 1 to 2000.")
+    limit: int = Field(
+        1000, ge=1, le=2000, description="The most recent developments, from 1 to 2000."
+    )
 
 
 # --- developments -----------------------------------------------------------------------
@@ -148,37 +178,56 @@ class HistoryEntryOut(Schema):
     changes: list[ChangeOut]
 
 
+def _rules(**rules: Any) -> dict[str, Any]:
+    """Rules stated in the OpenAPI document only (a field's json_schema_extra): the commands
+    enforce them (one validation path, whose errors name the field as editors know it)."""
+    return rules
+
+
+def _line(max_length: int, **kwargs: Any) -> Any:
+    return Field(**kwargs, json_schema_extra=_rules(maxLength=max_length, pattern=ONE_LINE))
+
+
 class ActorRoleIn(Schema):
     model_config = ConfigDict(extra="forbid")
-    actor: str = Field(description="An actor's slug.")
-    role: str = ""
+    actor: str = Field(
+        description="An actor's slug.",
+        json_schema_extra=_rules(minLength=1, maxLength=100, pattern=SLUG),
+    )
+    role: str = _line(200, default="")
 
 
 class SourceIn(Schema):
     model_config = ConfigDict(extra="forbid")
-    publication: str = ""
-    title: str = ""
-    author: str = ""
-    date: str = ""
-    url: str = ""
-    quote: str = ""
+    publication: str = _line(200, default="")
+    title: str = _line(300, default="")
+    author: str = _line(200, default="")
+    date: str = _line(100, default="", description="EDTF, or empty.")
+    url: str = _line(500, default="", description="An http(s) URL, or empty.")
+    quote: str = Field("", json_schema_extra=_rules(maxLength=5000, pattern=MULTI_LINE))
 
 
 class DevelopmentIn(Schema):
     model_config = ConfigDict(extra="forbid")
-    title: str
-    summary: str = ""
-    kind: str
+    title: str = Field(json_schema_extra=_rules(minLength=1, maxLength=200, pattern=ONE_LINE))
+    summary: str = Field("", json_schema_extra=_rules(maxLength=5000, pattern=MULTI_LINE))
+    kind: str = Field(json_schema_extra=_enum(KINDS, blank=False))
     date: str = Field(
-        description="EDTF: 2025-03-27, 2022-10, 2015, 2022-23, 2025-12~, 2023-05-16/2023-05-20."
+        description="EDTF: 2025-03-27, 2022-10, 2015, 2022-23, 2025-12~, 2023-05-16/2023-05-20.",
+        json_schema_extra=_rules(minLength=1, maxLength=100, pattern=ONE_LINE),
     )
-    date_note: str = ""
+    date_note: str = _line(500, default="")
     status: Literal["scheduled", "took_place"] = "took_place"
-    place: str = ""
-    stage: str = ""
-    topics: list[str] = Field(description="Topic slugs (at least one).")
-    actors: list[ActorRoleIn] = []
-    sources: list[SourceIn] = []
+    place: str = _line(200, default="")
+    stage: str = Field("", json_schema_extra=_enum(STAGES, blank=True))
+    topics: list[
+        Annotated[str, Field(json_schema_extra=_rules(minLength=1, maxLength=64, pattern=SLUG))]
+    ] = Field(
+        description="Topic slugs (at least one, at most 8).",
+        json_schema_extra=_rules(minItems=1, maxItems=8),
+    )
+    actors: list[ActorRoleIn] = Field(default=[], json_schema_extra=_rules(maxItems=30))
+    sources: list[SourceIn] = Field(default=[], json_schema_extra=_rules(maxItems=10))
 
 
 class DevelopmentPatch(Schema):
@@ -412,7 +461,7 @@ def event_out(event: Event) -> dict[str, Any]:
         "data": event.data,
         # Only who and through what: request ids and idempotency keys stay private.
         "metadata": {
-            "by": str(event.metadata.get("by", "")),
+            "by": selectors.public_role(event.metadata),
             "via": str(event.metadata.get("via", "")),
         },
         "recorded_at": event.recorded_at,

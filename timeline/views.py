@@ -3,7 +3,9 @@ read, the templates show (and escape everything editors typed)."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from django.core.cache import cache
@@ -21,6 +23,8 @@ from timeline.dates import display
 from timeline.exceptions import DevelopmentNotFound
 from timeline.jsonld import development_jsonld
 from timeline.models import Actor, Development, Kind, ShownStatus, Topic
+
+logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 50
 FILTER_FIELDS = ("topic", "actor", "kind", "status", "from", "to", "q")
@@ -40,13 +44,25 @@ FILTER_ERRORS = {
 }
 
 
+FAVICON = Path(__file__).resolve().parent / "static" / "timeline" / "favicon.ico"
+
+
+def favicon(request):
+    """/favicon.ico, which browsers and crawlers ask for whatever the page links."""
+    response = HttpResponse(FAVICON.read_bytes(), content_type="image/vnd.microsoft.icon")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
 def healthz(request):
     """Liveness and database reachability, for load balancers and compose."""
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
-    except Exception as exc:  # any failure means unhealthy
-        return JsonResponse({"status": "error", "database": str(exc)}, status=503)
+    except Exception:  # any failure means unhealthy
+        # The detail (host, port, role) is for the operators' log, not for whoever probes.
+        logger.exception("healthz: the database is unavailable")
+        return JsonResponse({"status": "error", "database": "database unavailable"}, status=503)
     return JsonResponse({"status": "ok"})
 
 

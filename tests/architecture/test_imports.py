@@ -12,12 +12,13 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("kztrack", "timeline", "feeds")
 # What feeds/ may import of the timeline: its read path, its pure date functions, and the
-# neutral modules (exceptions, the API's error shape).
+# neutral modules (exceptions, the API's error shape, the one text validator).
 FEEDS_MAY_IMPORT = (
     "timeline.selectors",
     "timeline.dates",
     "timeline.exceptions",
     "timeline.api_errors",
+    "timeline.text",
 )
 
 

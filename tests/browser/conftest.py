@@ -53,8 +53,7 @@ def page(browser, request):
     errors: list[str] = []
 
     def on_console(message) -> None:
-        # Browsers ask for /favicon.ico on their own; the site does not link one.
-        if message.type == "error" and "favicon" not in (message.location or {}).get("url", ""):
+        if message.type == "error":
             errors.append(message.text)
 
     page.on("console", on_console)
@@ -72,3 +71,33 @@ def page(browser, request):
     yield page
     context.close()
     assert errors == [], errors
+
+
+AXE_SERIOUS = ("serious", "critical")
+
+
+@pytest.fixture(scope="session")
+def axe_script() -> str:
+    """axe-core's script, as the axe-playwright-python wheel ships it (no download)."""
+    import axe_playwright_python
+
+    return (Path(axe_playwright_python.__file__).resolve().parent / "axe.min.js").read_text()
+
+
+@pytest.fixture
+def audit(axe_script):
+    """`audit(page)`: axe-core's serious and critical violations on the page as it stands,
+    as readable lines (rule, impact, the offending elements)."""
+
+    def run(page) -> list[str]:
+        # Evaluated through the DevTools protocol, so the site's CSP does not stop it.
+        page.evaluate(axe_script)
+        result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+        return [
+            f"{v['id']} ({v['impact']}): {v['help']} — "
+            + "; ".join(" ".join(n["target"]) for n in v["nodes"][:5])
+            for v in result["violations"]
+            if v.get("impact") in AXE_SERIOUS
+        ]
+
+    return run

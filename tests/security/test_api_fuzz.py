@@ -1,8 +1,11 @@
-"""Fuzz the API from its own OpenAPI document (schemathesis): whatever a client sends,
-no answer is a 5xx and every answer matches the document (status, content type, body).
+"""Fuzz the API from its own OpenAPI document (schemathesis, every check it has, as
+`st run --checks all`): whatever a client sends, no answer is a 5xx, every answer matches
+the document (status, content type, headers, body), a request the document allows is
+accepted and one it forbids is refused, required headers and auth are enforced, an
+undeclared method is a 405.
 
 A small run joins `make test`; `make chaos` runs at least a thousand generated requests.
-The client holds an editor's token, so the write operations are fuzzed too.
+Both run twice: with an editor's token (the writes are fuzzed too) and without one.
 """
 
 from collections import Counter
@@ -14,24 +17,15 @@ from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
-from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    response_headers_conformance,
-    response_schema_conformance,
-    status_code_conformance,
-)
+from schemathesis.checks import CHECKS as REGISTERED
+from schemathesis.checks import is_check_class, load_all_checks
 
 from tests.base import development_fields, make_editor
 from timeline import auth, commands
 
-CHECKS = [
-    not_a_server_error,
-    status_code_conformance,
-    content_type_conformance,
-    response_headers_conformance,
-    response_schema_conformance,
-]
+load_all_checks()
+# `--checks all`: every check schemathesis registers.
+CHECKS = [check for check in REGISTERED.get_all() if not is_check_class(check)]
 FAST_EXAMPLES = 6
 SLOW_EXAMPLES = 120
 SLOW_MINIMUM = 1000
@@ -51,9 +45,9 @@ schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", get_wsgi_applica
 SEEN: Counter = Counter()
 
 
-@pytest.fixture
-def headers(db, world):
-    """Something for the reads to find, and a token that may write."""
+@pytest.fixture(params=["with a token", "without a token"])
+def headers(request, db, world):
+    """Something for the reads to find, and (or not) a token that may write."""
     cache.clear()  # the subscription rate limits count in the cache
     # Requests go through the real WSGI handler, which closes the database connection as
     # each request starts and ends; Django's test client holds that off the same way, so
@@ -72,7 +66,7 @@ def headers(db, world):
         via="admin",
     )
     _, token = auth.token_create(user=make_editor("fuzzer"), name="fuzz")
-    yield {"Authorization": f"Bearer {token}"}
+    yield {"Authorization": f"Bearer {token}"} if request.param == "with a token" else {}
     request_started.connect(close_old_connections)
     request_finished.connect(close_old_connections)
 

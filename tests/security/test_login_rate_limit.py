@@ -38,13 +38,22 @@ def test_the_nth_wrong_password_locks_out_further_attempts():
         assert "errornote" in response.content.decode()
     assert attempt(client, "alice", "guess").status_code == 429
 
-    # Now even the right password is refused, from this client or any other.
+    # Now even the right password is refused from this address...
     locked = attempt(client, "alice", PASSWORD)
     assert locked.status_code == 429
     assert not logged_in(client)
-    elsewhere = Client()
-    assert attempt(elsewhere, "alice", PASSWORD, REMOTE_ADDR="127.0.0.2").status_code == 429
-    assert not logged_in(elsewhere)
+
+
+def test_wrong_passwords_from_elsewhere_do_not_lock_the_editor_out():
+    """Usernames are public: a lockout is by username and client address, not username."""
+    make_editor("alice")
+    attacker = Client(REMOTE_ADDR="203.0.113.9")
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        attempt(attacker, "alice", "guess")
+    assert attempt(attacker, "alice", PASSWORD).status_code == 429
+    editor = Client(REMOTE_ADDR="198.51.100.7")
+    assert attempt(editor, "alice", PASSWORD).status_code == 302
+    assert logged_in(editor)
 
 
 def test_the_lockout_ends_after_the_cool_off():

@@ -245,7 +245,7 @@ MUTILATIONS = {
     ),
     "an actor line removed": (
         lambda ls: _without(ls, _index_of(ls, "actor")),
-        "lines are missing or repeated",
+        "Unknown actor",
     ),
     "an event line removed": (
         lambda ls: _without(ls, _index_of(ls, "event", 3)),
@@ -276,7 +276,7 @@ def test_it_refuses_a_damaged_file_and_imports_nothing(dump, tmp_path, mutilatio
     with pytest.raises(CommandError, match=words) as refused:
         call_command("import_events", str(path), verbosity=0)
 
-    assert "nothing was imported" in str(refused.value)
+    assert "nothing imported" in str(refused.value)
     assert Event.objects.count() == 0
     assert Development.objects.count() == 0
     assert Topic.objects.count() == 0 and Actor.objects.count() == 0
@@ -296,3 +296,132 @@ def test_it_refuses_to_import_into_a_log_that_is_not_empty(dump, world, editor):
 def test_it_names_a_missing_file(tmp_path):
     with pytest.raises(CommandError, match="No such file"):
         call_command("import_events", str(tmp_path / "nope.jsonl"), verbosity=0)
+
+
+# --- a file edited and re-hashed: every checksum redone, as anyone can -------------------
+
+
+def _rehashed(lines: list[bytes], edit) -> list[bytes]:
+    """The file after `edit(objects)`, every line checksum, the chain and the trailer redone."""
+    objects = [json.loads(line) for line in lines]
+    for obj in objects:
+        obj.pop("sha256")
+    edit(objects)
+    chain = backup._Chain()
+    out = []
+    for obj in objects[:-1]:
+        sha = backup._sha256(backup.canonical(obj))
+        chain.add(sha)
+        out.append(backup.canonical({**obj, "sha256": sha}) + b"\n")
+    trailer = {**objects[-1], "lines": len(out), "chain": chain.value}
+    trailer.pop("hmac", None)
+    out.append(backup.canonical({**trailer, "sha256": backup._sha256(backup.canonical(trailer))}))
+    return out
+
+
+def _first_recorded_v2(objects: list[dict]) -> dict:
+    return next(
+        o
+        for o in objects
+        if o["kind"] == "event" and o["type"] == "DevelopmentRecorded" and o["schema_version"] == 2
+    )
+
+
+def _smuggle_javascript(objects: list[dict]) -> None:
+    event = _first_recorded_v2(objects)
+    event["data"]["sources"] = [{"publication": "X", "url": "javascript:alert(document.domain)"}]
+
+
+def _orphan_reschedule(objects: list[dict]) -> None:
+    """An event no command could write: a reschedule of a development never recorded."""
+    last = max(o["position"] for o in objects if o["kind"] == "event")
+    event = {
+        "kind": "event",
+        "position": last + 1,
+        "stream_id": str(uuid.uuid4()),
+        "version": 1,
+        "type": "DevelopmentRescheduled",
+        "schema_version": 1,
+        "data": {"date": "2026-08", "previous_date": "2026-07", "note": ""},
+        "metadata": {"by": "mallory", "via": "admin"},
+        "recorded_at": "2026-01-01T00:00:00+00:00",
+    }
+    objects.insert(len(objects) - 1, event)
+    objects[-1]["events"] += 1
+
+
+def _line_of(lines: list[bytes], predicate) -> int:
+    return next(n for n, line in enumerate(lines, start=1) if predicate(json.loads(line)))
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    ("edit", "words", "find"),
+    [
+        (
+            _smuggle_javascript,
+            "Not a valid http(s) URL",
+            lambda o: "javascript:" in json.dumps(o),
+        ),
+        (
+            _orphan_reschedule,
+            "cannot be projected",
+            lambda o: o.get("type") == "DevelopmentRescheduled" and o["version"] == 1,
+        ),
+    ],
+    ids=["a javascript: source URL", "an event no command could write"],
+)
+def test_an_edited_and_rehashed_backup_commits_nothing_and_the_log_still_works(
+    dump, tmp_path, client, edit, words, find
+):
+    from tests.base import development_fields
+    from timeline import commands
+
+    lines = _rehashed(dump.lines, edit)
+    path = tmp_path / "forged.jsonl"
+    path.write_bytes(b"".join(lines))
+    line = _line_of(lines, find)
+
+    with pytest.raises(CommandError) as refused:
+        call_command("import_events", str(path), verbosity=0)
+
+    message = str(refused.value)
+    assert f"Line {line}:" in message and words in message
+    assert "nothing imported" in message and "Traceback" not in message
+    assert Event.objects.count() == 0 and Development.objects.count() == 0
+    assert Topic.objects.count() == 0
+    # Nothing half-done blocks the next steps: a good import, appends and rebuilds.
+    call_command("import_events", str(dump.path), verbosity=0)
+    assert projections.read_model_checksum() == dump.checksum
+    assert not any(
+        "javascript:" in s.get("url", "") for d in Development.objects.all() for s in d.sources
+    )
+    new = commands.development_record(fields=development_fields(), by="alice", via="admin")
+    call_command("rebuild_projections", verbosity=0)
+    assert client.get(f"/developments/{new.id}/").status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_signed_backup_needs_the_key_and_refuses_a_forgery(dump, tmp_path, settings):
+    settings.BACKUP_HMAC_KEY = ""
+    call_command("import_events", str(dump.path), verbosity=0)
+    out = io.BytesIO()
+    backup.log_export(out=out, key="a secret only the operators hold")
+    signed = out.getvalue().splitlines(keepends=True)
+    assert "hmac" in json.loads(signed[-1])
+
+    def reimport(lines: list[bytes], key: str) -> None:
+        backup.log_import(source=io.BytesIO(b"".join(lines)), key=key)
+
+    # An empty log again (the test settings' flush lifts the log's triggers).
+    call_command("flush", interactive=False, verbosity=0)
+    with pytest.raises(backup.BackupRefused, match="not signed"):
+        reimport(dump.lines, key="a secret only the operators hold")
+    forged = _rehashed(signed, lambda objs: _first_recorded_v2(objs)["data"].update(title="Faux"))
+    with pytest.raises(backup.BackupRefused, match="not signed"):
+        reimport(forged, key="a secret only the operators hold")
+    with pytest.raises(backup.BackupRefused, match="signature does not match"):
+        reimport(signed, key="another key")
+    assert Event.objects.count() == 0
+    reimport(signed, key="a secret only the operators hold")
+    assert Event.objects.count() == 11

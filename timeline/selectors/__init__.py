@@ -39,6 +39,8 @@ from timeline.selectors.log import (
     latest_change,
     latest_position,
     log_head,
+    public_author,
+    public_role,
 )
 from timeline.selectors.shape import Bucket, Mark, TimelineShape, cache_key, timeline_shape
 from timeline.selectors.timeline import (
@@ -109,6 +111,8 @@ __all__ = [
     "latest_change",
     "latest_position",
     "log_head",
+    "public_author",
+    "public_role",
     # shape
     "Bucket",
     "Mark",

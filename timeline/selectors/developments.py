@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from timeline import events
 from timeline.exceptions import DevelopmentNotFound
 from timeline.models import Development, Event
+from timeline.selectors.log import public_author
 from timeline.selectors.timeline import with_links
 
 
@@ -100,7 +101,7 @@ def development_history(*, id: uuid.UUID | str, public: bool = True) -> list[His
                 type=event.type,
                 action=entry.action,
                 recorded_at=event.recorded_at,
-                by=str(event.metadata.get("by", "")),
+                by=public_author(event.metadata) if public else str(event.metadata.get("by", "")),
                 via=str(event.metadata.get("via", "")),
                 note=entry.note(data) if entry.note_field == "note" else "",
                 reason=entry.note(data) if entry.note_field == "reason" else "",

@@ -3,14 +3,31 @@
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy
 
 from timeline.models import Event
 from timeline.selectors.timeline import _check_limit
 
 MAX_EVENTS_LIMIT = 1000
 MAX_POSITION = 2**63 - 1  # a bigint: anything larger is no position at all
+
+# Who made a change, as readers see it: a role, never the login. Editors' usernames are
+# half of their credentials (the admin's lockout is by username and address), so the log's
+# `by` stays for the editors' own admin history.
+ROLE_LABELS = {"editor": gettext_lazy("the editors"), "system": "kztrack"}
+
+
+def public_role(metadata: dict[str, Any]) -> str:
+    """The role behind an event's change: `system` for kztrack's own work, else `editor`."""
+    return "system" if metadata.get("via") == "system" else "editor"
+
+
+def public_author(metadata: dict[str, Any]) -> str:
+    """The role behind an event's change as readers see it, in the active language."""
+    return str(ROLE_LABELS[public_role(metadata)])
 
 
 def events_after(*, position: int, limit: int = 100) -> list[Event]:

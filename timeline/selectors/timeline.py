@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from timeline import dates, words
+from timeline import dates, text, words
 from timeline.models import (
     Actor,
     Development,
@@ -80,8 +80,7 @@ def _filter_text(value: Any, field: str, max_length: int = FILTER_TEXT_MAX) -> s
     if len(value) > max_length:
         raise ValidationError({field: f"At most {max_length} characters."})
     # PostgreSQL refuses NUL in a string; other control characters are never meant.
-    if any(ord(c) < 32 or ord(c) == 127 for c in value):
-        raise ValidationError({field: "Control characters are not allowed."})
+    text.refuse_unstorable(value, field)
     return value
 
 

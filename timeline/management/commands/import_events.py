@@ -33,7 +33,7 @@ class Command(BaseCommand):
                     with open(path, "rb") as source:
                         result = backup.log_import(source=source, progress=bar.update)
         except backup.BackupRefused as exc:
-            raise CommandError(f"Import refused, nothing was imported: {exc}") from None
+            raise CommandError(f"Import refused, nothing imported: {exc}") from None
         if not quiet:
             self.stderr.write(
                 self.style.SUCCESS(
