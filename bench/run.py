@@ -57,7 +57,9 @@ class Bench:
         self.plan = plan(quick)
         self.only = only
         self.keep = keep
-        name = f"kztrack_bench_{os.getpid()}"
+        # BENCH_DB_TAG keeps several engineers' runs apart on one server (e.g. "i13").
+        tag = os.environ.get("BENCH_DB_TAG", "")
+        name = f"kztrack_bench_{tag + '_' if tag else ''}{os.getpid()}"
         self.dbs = {"main": name, "append": f"{name}_append", "digest": f"{name}_digest"}
         self.urls: dict[str, str] = {}
         self.rows: list[dict] = []
@@ -92,7 +94,9 @@ class Bench:
             return None
 
     def set_up(self) -> None:
-        self.say(f"databases {', '.join(self.dbs.values())} (PostgreSQL), Redis db 5")
+        self.say(
+            f"databases {', '.join(self.dbs.values())} (PostgreSQL), Redis {harness.REDIS_URL}"
+        )
         self.urls["main"] = harness.create_database(self.dbs["main"])
         subprocess.run(
             [harness.PYTHON, "manage.py", "migrate", "--verbosity", "0"],

@@ -249,29 +249,35 @@ def _replayed(idempotency_key: str | None, fingerprint: str) -> Development | No
     return Development.objects.filter(pk=event.stream_id).first()
 
 
-def _current(id: uuid.UUID | str) -> Development:
+def _current(id: uuid.UUID | str) -> events.State:
+    """The development's current state (fields, topics, actors), as events and the
+    projection see it: the command validates against it and the projection starts from it."""
     try:
-        return Development.objects.get(pk=id)
-    except (Development.DoesNotExist, ValidationError, ValueError):
+        key = id if isinstance(id, uuid.UUID) else uuid.UUID(str(id))
+    except ValueError:
         raise DevelopmentNotFound(id) from None
+    state = projections.load_states([key]).get(key)
+    if state is None:
+        raise DevelopmentNotFound(id)
+    return state
 
 
-def _refuse_if_retracted(development: Development) -> None:
-    if development.status == Status.RETRACTED:
+def _refuse_if_retracted(development: events.State) -> None:
+    if development["status"] == Status.RETRACTED:
         raise ValidationError(
             {"status": "This development was retracted; it can no longer change."}
         )
 
 
 def _append(
-    development_id: uuid.UUID,
+    development: events.State,
     expected_version: int,
     type_: str,
     data: dict[str, Any],
     ctx: dict[str, Any],
 ) -> Development:
     log.append(
-        stream_id=development_id,
+        stream_id=development["id"],
         expected_version=expected_version,
         type=type_,
         data=data,
@@ -280,8 +286,9 @@ def _append(
         request_id=ctx.get("request_id"),
         idempotency_key=ctx.get("idempotency_key"),
         fingerprint=ctx.get("fingerprint"),
+        before=development,
     )
-    return Development.objects.get(pk=development_id)
+    return Development.objects.get(pk=development["id"])
 
 
 # --- commands ---------------------------------------------------------------------------
@@ -341,13 +348,12 @@ def development_correct(
     if "status" in changes:
         raise ValidationError({"status": "Use confirm, cancel or retract to change the status."})
     cleaned = clean_fields(changes, partial=True)
-    before = _state_of(development)
-    cleaned = {k: v for k, v in cleaned.items() if before.get(k) != v}
+    cleaned = {k: v for k, v in cleaned.items() if development.get(k) != v}
     if not cleaned:
         raise ValidationError({"__all__": "Nothing changed."})
     note = _note(note, "note", required=not silent)
     return _append(
-        development.id,
+        development,
         expected_version,
         events.CORRECTED,
         {"changes": cleaned, "note": note, "silent": bool(silent)},
@@ -371,18 +377,18 @@ def development_reschedule(
     if replayed is not None:
         return replayed
     development = _current(id)
-    if development.status != Status.SCHEDULED:
+    if development["status"] != Status.SCHEDULED:
         raise ValidationError({"status": "Only a scheduled development can be rescheduled."})
     new_date = _date(date)
-    if new_date == development.date:
+    if new_date == development["date"]:
         raise ValidationError({"date": "This is already the date."})
     return _append(
-        development.id,
+        development,
         expected_version,
         events.RESCHEDULED,
         {
             "date": new_date,
-            "previous_date": development.date,
+            "previous_date": development["date"],
             "note": _note(note, "note", required=False),
         },
         origin,
@@ -405,13 +411,13 @@ def development_confirm(
     if replayed is not None:
         return replayed
     development = _current(id)
-    if development.status != Status.SCHEDULED:
+    if development["status"] != Status.SCHEDULED:
         raise ValidationError({"status": "Only a scheduled development can be confirmed."})
     data: dict[str, Any] = {"note": _note(note, "note", required=False)}
     if date:
         data["date"] = _date(date)
     return _append(
-        development.id,
+        development,
         expected_version,
         events.CONFIRMED,
         data,
@@ -434,10 +440,10 @@ def development_cancel(
     if replayed is not None:
         return replayed
     development = _current(id)
-    if development.status != Status.SCHEDULED:
+    if development["status"] != Status.SCHEDULED:
         raise ValidationError({"status": "Only a scheduled development can be cancelled."})
     return _append(
-        development.id,
+        development,
         expected_version,
         events.CANCELLED,
         {"reason": _note(reason, "reason", required=True)},
@@ -462,14 +468,9 @@ def development_retract(
     development = _current(id)
     _refuse_if_retracted(development)
     return _append(
-        development.id,
+        development,
         expected_version,
         events.RETRACTED,
         {"reason": _note(reason, "reason", required=True)},
         origin,
     )
-
-
-def _state_of(development: Development) -> dict[str, Any]:
-    """The development's fields in the shape commands and events use."""
-    return projections.load_states([development.id])[development.id]

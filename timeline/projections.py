@@ -14,8 +14,11 @@ import hashlib
 import json
 import uuid
 from collections.abc import Callable, Iterable
+from typing import Any
 
+from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connection, transaction
+from django.db.models import OuterRef
 
 from timeline import events
 from timeline.db import lock_log
@@ -57,6 +60,8 @@ ROW_FIELDS = (
 def load_states(ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, State]:
     """The current states of these developments (those that exist)."""
     ids = list(ids)
+    if connection.vendor == "postgresql":
+        return _load_states_in_one_query(ids)
     states: dict[uuid.UUID, State] = {
         row["id"]: {**row, "topics": [], "actors": []}
         for row in Development.objects.filter(id__in=ids).values("id", *ROW_FIELDS)
@@ -69,6 +74,29 @@ def load_states(ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, State]:
     roles = DevelopmentActor.objects.filter(development_id__in=states).order_by("order")
     for dev_id, slug, role in roles.values_list("development_id", "actor__slug", "role"):
         states[dev_id]["actors"].append({"actor": slug, "role": role})
+    return states
+
+
+def _load_states_in_one_query(ids: list[uuid.UUID]) -> dict[uuid.UUID, State]:
+    """PostgreSQL: the rows with their links as arrays, one statement for a command."""
+    links = DevelopmentTopic.objects.filter(development_id=OuterRef("id")).order_by("id")
+    roles = DevelopmentActor.objects.filter(development_id=OuterRef("id")).order_by("order")
+    rows = (
+        Development.objects.filter(id__in=ids)
+        .order_by()
+        .annotate(
+            _topics=ArraySubquery(links.values("topic__slug")),
+            _actors=ArraySubquery(roles.values("actor__slug")),
+            _roles=ArraySubquery(roles.values("role")),
+        )
+        .values("id", *ROW_FIELDS, "_topics", "_actors", "_roles")
+    )
+    states: dict[uuid.UUID, State] = {}
+    for row in rows:
+        topics, actors, roles_ = row.pop("_topics"), row.pop("_actors"), row.pop("_roles")
+        row["topics"] = list(topics)
+        row["actors"] = [{"actor": a, "role": r} for a, r in zip(actors, roles_, strict=True)]
+        states[row["id"]] = row
     return states
 
 
@@ -186,18 +214,115 @@ def _next_batch(after: int, size: int) -> list[Event]:
     return list(Event.objects.filter(position__gt=after).order_by("position")[:size])
 
 
-def apply_inline(event: Event) -> None:
+# The state a caller does not have (None is a real state: before a stream's first event).
+UNKNOWN: Any = object()
+
+
+def apply_inline(event: Event, *, position: int | None, before: State | None = UNKNOWN) -> None:
     """Bring the read models up to `event`, in the caller's transaction (which holds the
-    log lock). Normally that is this one event; after an interrupted rebuild it is the
-    whole remainder, so an editor never sees a stale or missing development."""
-    position = checkpoint()
-    if position == event.position - 1:  # the usual case: just this event
-        _apply([event])
+    log lock). `position` is the checkpoint the caller read with the log's head (None: no
+    checkpoint row yet); `before` is the stream's state before `event` if the caller has
+    it (a command loads it to validate), which saves reading it again.
+
+    Normally that is this one event; after an interrupted rebuild it is the whole
+    remainder, so an editor never sees a stale or missing development.
+    """
+    if (position or 0) != event.position - 1:
+        _catch_up_inline(event)
         return
+    if event.version == 1:
+        before = None
+    elif before is UNKNOWN or before is None or before["version"] != event.version - 1:
+        before = load_states([event.stream_id]).get(event.stream_id)
+    # The handlers change the state they are given: give them a copy.
+    after = events.evolve(None if before is None else dict(before), event)
+    if connection.vendor != "postgresql":
+        save_states([after])
+        _set_checkpoint(event.position)
+        return
+    _upsert_one(before, after, event.position, first=position is None)
+
+
+def _catch_up_inline(event: Event) -> None:
+    position = checkpoint()
     while position < event.position:
         batch = _next_batch(position, BATCH_SIZE)
         _apply(batch)
         position = batch[-1].position
+
+
+def _upsert_one(before: State | None, after: State, position: int, *, first: bool) -> None:
+    """PostgreSQL, one development: its row, its links and the checkpoint in one statement
+    (two when an edit reorders its topics), naming only the topics and actors it has.
+
+    Links that stay are left alone and links that go are deleted in the same statement:
+    the rows the DELETE and the INSERT touch are disjoint, so they cannot conflict. The
+    search text is made as `_search_text` makes it, with the actors' names read in SQL.
+    """
+    dev = after["id"]
+    parts: list[str] = []
+    params: list[Any] = []
+    columns = ", ".join(_COLUMNS)
+    values = ", ".join(["%s"] * len(ROW_FIELDS))
+    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in _COLUMNS[1:])
+    parts.append(
+        f"INSERT INTO timeline_development ({columns}) VALUES (%s, {values}, "
+        "concat_ws(E'\\n', %s, (SELECT string_agg(CASE WHEN a.id IS NULL THEN NULLIF(x.slug, '') "
+        "ELSE NULLIF(a.name, '') END, E'\\n' ORDER BY x.ord) FROM unnest(%s::text[]) "
+        "WITH ORDINALITY AS x(slug, ord) LEFT JOIN timeline_actor a ON a.slug = x.slug), %s)) "
+        f"ON CONFLICT (id) DO UPDATE SET {updates}"
+    )
+    row = [after[f] for f in ROW_FIELDS]
+    row[ROW_FIELDS.index("sources")] = json.dumps(after["sources"])
+    head = "\n".join(p for p in (after["title"], after["summary"], after["place"]) if p)
+    publications = "\n".join(p for s in after["sources"] if (p := s.get("publication", "")))
+    slugs = [a["actor"] for a in after["actors"]]
+    params += [dev, *row, head or None, slugs, publications or None]
+
+    old_topics = before["topics"] if before else []
+    old_actors = before["actors"] if before else []
+    if after["topics"] != old_topics:
+        kept = [t for t in old_topics if t in after["topics"]]
+        added = [t for t in after["topics"] if t not in old_topics]
+        if kept + added != after["topics"]:  # reordered: start the links afresh
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "DELETE FROM timeline_developmenttopic WHERE development_id = %s", [dev]
+                )
+            kept, added = [], after["topics"]
+        parts.append(
+            "DELETE FROM timeline_developmenttopic dt USING timeline_topic t "
+            "WHERE dt.development_id = %s AND t.id = dt.topic_id AND NOT t.slug = ANY(%s::text[])"
+        )
+        params += [dev, kept]
+        parts.append(
+            "INSERT INTO timeline_developmenttopic (development_id, topic_id) "
+            "SELECT %s, t.id FROM unnest(%s::text[]) WITH ORDINALITY AS x(slug, ord) "
+            "JOIN timeline_topic t ON t.slug = x.slug ORDER BY x.ord"
+        )
+        params += [dev, added]
+    if after["actors"] != old_actors:
+        parts.append(
+            "DELETE FROM timeline_developmentactor da USING timeline_actor a "
+            "WHERE da.development_id = %s AND a.id = da.actor_id AND NOT a.slug = ANY(%s::text[])"
+        )
+        params += [dev, slugs]
+        parts.append(
+            'INSERT INTO timeline_developmentactor (development_id, actor_id, role, "order") '
+            "SELECT %s, a.id, x.role, x.ord - 1 FROM unnest(%s::text[], %s::text[]) "
+            "WITH ORDINALITY AS x(slug, role, ord) JOIN timeline_actor a ON a.slug = x.slug "
+            'ON CONFLICT (development_id, actor_id) DO UPDATE SET role = EXCLUDED.role, "order" = '
+            'EXCLUDED."order"'
+        )
+        params += [dev, slugs, [a["role"] for a in after["actors"]]]
+    if first:  # the projection's first event: its checkpoint row does not exist yet
+        parts.append("INSERT INTO timeline_projectionstate (position, name) VALUES (%s, %s)")
+    else:
+        parts.append("UPDATE timeline_projectionstate SET position = %s WHERE name = %s")
+    params += [position, NAME]
+    sql = "WITH " + ", ".join(f"s{i} AS ({p})" for i, p in enumerate(parts)) + " SELECT 1"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 def catch_up(*, batch_size: int = BATCH_SIZE, progress: Callable[[int], None] | None = None) -> int:
