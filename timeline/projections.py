@@ -10,14 +10,15 @@ same state.
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 import uuid
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.contrib.postgres.expressions import ArraySubquery
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import OuterRef
 
 from timeline import events
@@ -29,6 +30,7 @@ from timeline.models import (
     DevelopmentTopic,
     Event,
     ProjectionState,
+    SuspendedIndex,
     Topic,
 )
 
@@ -202,7 +204,7 @@ def _set_checkpoint(position: int) -> None:
         ProjectionState.objects.create(name=NAME, position=position)
 
 
-def _apply(batch: list[Event]) -> None:
+def _apply(batch: list[Logged] | list[Event]) -> None:
     states = load_states({e.stream_id for e in batch})
     for event in batch:
         states[event.stream_id] = events.evolve(states.get(event.stream_id), event)
@@ -210,8 +212,27 @@ def _apply(batch: list[Event]) -> None:
     _set_checkpoint(batch[-1].position)
 
 
-def _next_batch(after: int, size: int) -> list[Event]:
-    return list(Event.objects.filter(position__gt=after).order_by("position")[:size])
+class Logged(NamedTuple):
+    """An event as the projection reads it: a row of the log, no model instance."""
+
+    position: int
+    stream_id: uuid.UUID
+    version: int
+    type: str
+    schema_version: int
+    data: dict[str, Any]
+    recorded_at: datetime.datetime
+
+
+LOGGED = Logged._fields
+_LOG_SELECT = (
+    f"SELECT {', '.join(LOGGED)} FROM timeline_event WHERE position > %s ORDER BY position"
+)
+
+
+def _next_batch(after: int, size: int) -> list[Logged]:
+    rows = Event.objects.filter(position__gt=after).order_by("position").values_list(*LOGGED)
+    return [Logged(*row) for row in rows[:size]]
 
 
 # The state a caller does not have (None is a real state: before a stream's first event).
@@ -345,11 +366,79 @@ def catch_up(*, batch_size: int = BATCH_SIZE, progress: Callable[[int], None] | 
             progress(len(batch))
 
 
-def reset() -> None:
+def replay(*, batch_size: int = BATCH_SIZE, progress: Callable[[int], None] | None = None) -> int:
+    """`catch_up` for a rebuild: the log read through a server-side cursor, as tuples.
+
+    On PostgreSQL a second connection streams the events after the checkpoint; each batch
+    is applied and committed on the usual connection under the log lock, as `catch_up`
+    does, so it stays resumable and interleaves with appends (events an append projected
+    meanwhile are skipped). Elsewhere, and inside a caller's transaction (whose events a
+    second connection could not see), it is `catch_up`. Returns the number applied.
+    """
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return catch_up(batch_size=batch_size, progress=progress)
+    reader = connections.create_connection(DEFAULT_DB_ALIAS)
+    applied = 0
+    try:
+        reader.ensure_connection()
+        raw = reader.connection
+        while True:
+            read = 0
+            with raw.transaction(), raw.cursor(name="kztrack_replay") as cursor:
+                cursor.itersize = batch_size
+                cursor.execute(_LOG_SELECT, [checkpoint()])
+                while rows := cursor.fetchmany(batch_size):
+                    read += len(rows)
+                    done = _apply_rows(rows)
+                    if done is None:  # the checkpoint moved under us: read again from it
+                        break
+                    applied += done
+                    if progress and done:
+                        progress(done)
+            if not read:
+                return applied
+    finally:
+        reader.close()
+
+
+def _apply_rows(rows: list[tuple]) -> int | None:
+    """Apply the rows that follow the checkpoint in one committed transaction; None when
+    they do not follow it (another process reset or moved it)."""
+    with transaction.atomic():
+        lock_log()
+        with connection.cursor() as cursor:
+            # A batch lost in a crash is applied again on resume: the checkpoint commits
+            # with it, so waiting for the disk buys nothing here.
+            cursor.execute("SET LOCAL synchronous_commit = off")
+        position = checkpoint()
+        batch = [Logged(*_decoded(row)) for row in rows if row[0] > position]
+        if not batch:
+            return 0
+        if batch[0].position != position + 1:
+            return None
+        _apply(batch)
+    return len(batch)
+
+
+_DATA = LOGGED.index("data")
+
+
+def _decoded(row: tuple) -> tuple:
+    data = row[_DATA]
+    if isinstance(data, str | bytes):  # Django's connections leave jsonb undecoded
+        row = (*row[:_DATA], json.loads(data), *row[_DATA + 1 :])
+    return row
+
+
+def reset(*, suspend_indexes: bool = False) -> None:
     """Empty the read models and the checkpoint, under the log lock.
 
     Plain SQL rather than `QuerySet.delete()`: Django's deletion collector would load every
     row first (gigabytes at a million developments). Only the log refuses TRUNCATE.
+
+    With `suspend_indexes` (PostgreSQL, for a rebuild), the read models' secondary and
+    full-text indexes are dropped too, and remembered, to be built once at the end by
+    `build_suspended_indexes` (one build is much cheaper than a million row updates).
     """
     tables = [m._meta.db_table for m in (DevelopmentActor, DevelopmentTopic, Development)]
     with transaction.atomic():
@@ -359,10 +448,46 @@ def reset() -> None:
                 # Deferred foreign-key checks pending in this transaction would block TRUNCATE.
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
                 cursor.execute(f"TRUNCATE {', '.join(tables)}")
+                if suspend_indexes:
+                    _suspend_indexes(cursor, tables)
             else:
                 for table in tables:
                     cursor.execute(f"DELETE FROM {table}")
         _set_checkpoint(0)
+
+
+def _suspend_indexes(cursor: Any, tables: list[str]) -> None:
+    # Not the primary keys and unique constraints: they keep the read models right.
+    cursor.execute(
+        "SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i "
+        "JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid "
+        "WHERE t.relname = ANY(%s) AND pg_table_is_visible(t.oid) AND NOT i.indisunique",
+        [tables],
+    )
+    for name, definition in cursor.fetchall():
+        SuspendedIndex.objects.get_or_create(name=name, defaults={"definition": definition})
+        cursor.execute(f'DROP INDEX "{name}"')
+
+
+def build_suspended_indexes(progress: Callable[[str], None] | None = None) -> int:
+    """Build the indexes a rebuild dropped, each committed on its own (a build killed
+    part-way is done again on resume). Returns how many it built."""
+    built = 0
+    for index in SuspendedIndex.objects.order_by("name"):
+        if progress:
+            progress(index.name)
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL maintenance_work_mem = '128MB'")
+            cursor.execute("SELECT to_regclass(%s) IS NULL", [index.name])
+            if cursor.fetchone()[0]:
+                cursor.execute(index.definition)
+                built += 1
+            index.delete()
+    if built:
+        with connection.cursor() as cursor:
+            for model in (Development, DevelopmentTopic, DevelopmentActor):
+                cursor.execute(f"ANALYZE {model._meta.db_table}")
+    return built
 
 
 def read_model_checksum() -> str:
