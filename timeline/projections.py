@@ -13,11 +13,14 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
+import logging
 import uuid
 from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
+from django.conf import settings
 from django.contrib.postgres.expressions import ArraySubquery
+from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import OuterRef
 
@@ -36,6 +39,11 @@ from timeline.models import (
 
 NAME = "developments"
 BATCH_SIZE = 2000
+# How long the log stamp may live in the cache: it bounds how stale a reader could be in
+# the rare case where two appends' after-commit updates reach the cache out of order.
+STAMP_SECONDS = 300
+
+logger = logging.getLogger(__name__)
 
 State = events.State
 
@@ -235,6 +243,31 @@ def _next_batch(after: int, size: int) -> list[Logged]:
     return [Logged(*row) for row in rows[:size]]
 
 
+def stamp_key() -> str:
+    """The cache key of the log stamp: (last position, its time) of this database's log."""
+    return f"timeline:log-stamp:{settings.DATABASES['default']['NAME']}"
+
+
+def _bump_stamp(event: Event) -> None:
+    """Readers (feeds' conditional requests) compare the stamp before any query. It is set
+    once the append commits; dropped at once, so nobody reads the old one as current
+    meanwhile (a reader that misses it reads the log's head and caches that). A cache
+    that is down costs the readers a query, never the append."""
+    key, stamp = stamp_key(), (event.position, event.recorded_at)
+
+    def publish() -> None:
+        try:
+            cache.set(key, stamp, STAMP_SECONDS)
+        except Exception:  # the cache is an optimisation; the log is committed
+            logger.warning("could not publish the log stamp", exc_info=True)
+
+    try:
+        cache.delete(key)
+    except Exception:
+        logger.warning("could not drop the log stamp", exc_info=True)
+    transaction.on_commit(publish)
+
+
 # The state a caller does not have (None is a real state: before a stream's first event).
 UNKNOWN: Any = object()
 
@@ -248,6 +281,7 @@ def apply_inline(event: Event, *, position: int | None, before: State | None = U
     Normally that is this one event; after an interrupted rebuild it is the whole
     remainder, so an editor never sees a stale or missing development.
     """
+    _bump_stamp(event)
     if (position or 0) != event.position - 1:
         _catch_up_inline(event)
         return

@@ -36,6 +36,7 @@ from timeline.selectors.log import (
     latest_change,
     latest_position,
     log_head,
+    log_stamp,
 )
 from timeline.selectors.shape import Bucket, Mark, TimelineShape, cache_key, timeline_shape
 from timeline.selectors.timeline import (
@@ -95,6 +96,7 @@ __all__ = [
     "latest_change",
     "latest_position",
     "log_head",
+    "log_stamp",
     # shape
     "Bucket",
     "Mark",

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 
+from timeline import projections
 from timeline.models import Event
 from timeline.selectors.timeline import _check_limit
 
@@ -33,6 +35,17 @@ def log_head() -> tuple[int, datetime.datetime | None]:
     """The last event's position and time in one query: (0, None) for an empty log."""
     head = Event.objects.order_by("-position").values_list("position", "recorded_at").first()
     return head or (0, None)
+
+
+def log_stamp() -> tuple[int, datetime.datetime | None]:
+    """`log_head()` from the cache, where the projection keeps it current (one cache read);
+    from the database, then cached, when it is not there."""
+    key = projections.stamp_key()
+    stamp = cache.get(key)
+    if stamp is None:
+        stamp = log_head()
+        cache.add(key, stamp, projections.STAMP_SECONDS)
+    return stamp
 
 
 def latest_position() -> int:
