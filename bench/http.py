@@ -45,7 +45,8 @@ class Server:
             "--log-level",
             "warning",
         ]
-        env = {**self.env, "DJANGO_SETTINGS_MODULE": "bench.settings"}
+        # Production's persistent connections (KZTRACK_ENV=production sets 60 s).
+        env = {"DB_CONN_MAX_AGE": "60", **self.env, "DJANGO_SETTINGS_MODULE": "bench.settings"}
         self.proc = subprocess.Popen(
             cmd, env=env, cwd=harness.ROOT, start_new_session=True, stdout=subprocess.DEVNULL
         )

@@ -55,5 +55,6 @@ def latest_position() -> int:
 
 
 def latest_change() -> datetime.datetime | None:
-    """When the last event was recorded: the Last-Modified of anything read from the log."""
-    return Event.objects.order_by("-position").values_list("recorded_at", flat=True).first()
+    """When the last event was recorded: the Last-Modified of anything read from the log
+    (from the log stamp: one cache read)."""
+    return log_stamp()[1]
