@@ -33,6 +33,7 @@ class Sink:
         self.held: list[str] = []
         self.gate = threading.Event()
         self.rcpt_count = 0
+        self.sessions: list[tuple] = []  # the client's (host, port) per message: its connection
 
     # aiosmtpd handler hooks
 
@@ -54,6 +55,7 @@ class Sink:
         message = email.message_from_bytes(envelope.content, policy=policy.default)
         with self.lock:
             self.messages.append((list(envelope.rcpt_tos), message))
+            self.sessions.append(tuple(session.peer))
         return "250 Message accepted for delivery"
 
     # what the tests read
