@@ -11,5 +11,5 @@ application = get_wsgi_application()
 # so far out of the garbage collector's sight: it never becomes garbage, yet every full
 # collection walked all of it (~140,000 objects), stalling one request in a hundred by
 # 100 ms and more (bench/README.md, "API tail").
-get_resolver().url_patterns
+get_resolver().check()
 gc.freeze()
