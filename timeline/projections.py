@@ -517,10 +517,6 @@ def build_suspended_indexes(progress: Callable[[str], None] | None = None) -> in
                 cursor.execute(index.definition)
                 built += 1
             index.delete()
-    if built:
-        with connection.cursor() as cursor:
-            for model in (Development, DevelopmentTopic, DevelopmentActor):
-                cursor.execute(f"ANALYZE {model._meta.db_table}")
     return built
 
 
