@@ -71,13 +71,15 @@ class Head:
 
 def _head(stream_id: uuid.UUID, idempotency_key: str | None) -> Head:
     event, state = Event._meta.db_table, ProjectionState._meta.db_table
+    # A UUID as the column stores it (SQLite keeps hex text).
+    stream = Event._meta.get_field("stream_id").get_db_prep_value(stream_id, connection)
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT (SELECT MAX(position) FROM {event}), "
             f"(SELECT MAX(version) FROM {event} WHERE stream_id = %s), "
             f"(SELECT position FROM {state} WHERE name = %s), "
             f"(SELECT position FROM {event} WHERE idempotency_key = %s)",
-            [stream_id, projections.NAME, idempotency_key],
+            [stream, projections.NAME, idempotency_key],
         )
         position, version, checkpoint, replay = cursor.fetchone()
     return Head(position or 0, version or 0, checkpoint, replay)
