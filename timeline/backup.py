@@ -325,4 +325,5 @@ def log_import(*, source: IO[bytes], progress: Progress | None = None) -> Backup
             raise BackupRefused("The file ends before its trailer: it was cut short.")
     projections.reset()
     projections.catch_up()
+    projections.drop_stamp()
     return BackupResult(events=count, last_position=last, chain=chain.value)

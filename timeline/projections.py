@@ -261,11 +261,17 @@ def _bump_stamp(event: Event) -> None:
         except Exception:  # the cache is an optimisation; the log is committed
             logger.warning("could not publish the log stamp", exc_info=True)
 
+    drop_stamp()
+    transaction.on_commit(publish)
+
+
+def drop_stamp() -> None:
+    """Forget the cached log stamp: its next reader takes it from the log (after a
+    restore, which appends without `apply_inline`)."""
     try:
-        cache.delete(key)
+        cache.delete(stamp_key())
     except Exception:
         logger.warning("could not drop the log stamp", exc_info=True)
-    transaction.on_commit(publish)
 
 
 # The state a caller does not have (None is a real state: before a stream's first event).
