@@ -45,7 +45,8 @@ class Server:
             "--log-level",
             "warning",
         ]
-        env = {**self.env, "DJANGO_SETTINGS_MODULE": "bench.settings"}
+        # Production's persistent connections (KZTRACK_ENV=production sets 60 s).
+        env = {"DB_CONN_MAX_AGE": "60", **self.env, "DJANGO_SETTINGS_MODULE": "bench.settings"}
         self.proc = subprocess.Popen(
             cmd, env=env, cwd=harness.ROOT, start_new_session=True, stdout=subprocess.DEVNULL
         )
@@ -104,11 +105,14 @@ def latencies(
     }
 
 
-def _hammer(port: int, path: str, headers: dict[str, str], until: float, out) -> None:
+def _hammer(port: int, path: str, headers: dict[str, str], seconds: float, start, out) -> None:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     done = 0
     statuses: dict[int, int] = {}
+    # All clients start together, however long each took to spawn on a loaded machine.
+    start.wait(timeout=120)
     started = time.time()
+    until = started + seconds
     while time.time() < until:
         conn.request("GET", path, headers=headers)
         resp = conn.getresponse()
@@ -168,13 +172,14 @@ def throughput(
         }
     ctx = mp.get_context("spawn")
     out_q = ctx.Queue()
-    until = time.time() + 1.0 + seconds  # a second for the clients to start
+    start = ctx.Barrier(connections + 1)
     procs = [
-        ctx.Process(target=_hammer, args=(port, path, headers, until, out_q))
+        ctx.Process(target=_hammer, args=(port, path, headers, seconds, start, out_q))
         for _ in range(connections)
     ]
     for p in procs:
         p.start()
+    start.wait(timeout=120)
     results = [out_q.get(timeout=seconds + 120) for _ in procs]
     for p in procs:
         p.join()

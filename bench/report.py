@@ -10,30 +10,31 @@ from bench.harness import Stat, missing_row, row
 # What profiles showed limits a figure; quoted in the note of a goal not met.
 CAUSES = {
     "rebuild": (
-        "profile at 100,000 events: a third of the command is the read-model checksum it "
-        "prints at the end (json.dumps of every row); of the replay, two thirds wait on "
-        "PostgreSQL (COPY into tables whose French GIN index is updated row by row, the "
-        "DELETEs before each batch) and the rest builds Event model instances and decodes "
-        "their JSON through the ORM"
+        "profile at 60,000 events (load 6 on 2 cores): 62 % of the command is the replay "
+        "(3,400 ev/s; two thirds of it waiting on PostgreSQL for the batch's state load, "
+        "DELETEs and COPYs, the rest the handlers and EDTF bounds in Python), 33 % building "
+        "the dropped indexes once (the French GIN index ~4 s), the rest Django's start-up "
+        "(~3 s, which a short budget cannot absorb)"
     ),
     "append": (
-        "profile: ~23 statements per record (topic and actor checks, lock, version, max "
-        "position, insert, checkpoint, the event read back, read-model load, all topics and "
-        "all actors loaded, DELETE ×3 and COPY ×3 for one row and its links, a savepoint "
-        "and the checkpoint update, the development read back) against 3 for the limit"
+        "profile: 7 statements per record (topic and actor checks, the log lock, one head "
+        "query, the INSERT, one INSERT … ON CONFLICT for the row, its links and the "
+        "checkpoint, the development read back) against 2 for the limit; the rest is "
+        "validation and EDTF parsing in Python; the advisory lock serialises writers, so 4 "
+        "writers cannot beat 1 × the limit"
     ),
     "api": (
-        "profile: per request, pydantic validation and serialisation of 50 items, date "
-        "display, the links' prefetch queries and selectors.latest_change(); the SQL alone "
-        "is the limit; p99 also carries the shared machine's noise"
+        "profile (py-spy on the gunicorn worker): of a request, 43 % the page query and its "
+        "two prefetch queries (topics, roles with actors), 20 % pydantic validation and "
+        "serialisation of 50 items, 14 % building the items (URLs, date display), 6 % the "
+        "log stamp read; the SQL alone is the limit; p99 also carries the shared machine's "
+        "noise"
     ),
-    "feeds": (
-        "the 304 path still runs the log-stamp queries (latest position and change) and a "
-        "cache lookup per request, so it costs nearly what a cached 200 costs"
-    ),
+    "feeds": "a 304 is one cache read (the log stamp) and no SQL; the rest is Django and gunicorn",
     "digest": (
-        "profile: per message a new SMTP connection (Django's backend opens and closes one "
-        "per send), three template renders and 3–4 queries (claim, load, topics, finish)"
+        "a chunk now shares one SMTP connection; per message the three template renders "
+        "and 3–4 queries (claim, load, topics, finish) remain (issue 11 renders once per "
+        "language and topics)"
     ),
 }
 

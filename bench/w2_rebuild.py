@@ -94,6 +94,13 @@ def restore(url: str) -> None:
         conn.execute("DELETE FROM timeline_projectionstate")
         conn.execute("INSERT INTO timeline_projectionstate SELECT * FROM bench_snap_checkpoint")
     with psycopg.connect(url, autocommit=True) as conn:
+        # A stopped rebuild also left its dropped indexes to build (outside the transaction
+        # above: its rows' deferred foreign-key checks would block CREATE INDEX).
+        suspended = conn.execute("SELECT name, definition FROM timeline_suspendedindex").fetchall()
+        for name, definition in suspended:
+            if conn.execute("SELECT to_regclass(%s) IS NULL", [name]).fetchone()[0]:
+                conn.execute(definition)
+        conn.execute("DELETE FROM timeline_suspendedindex")
         for table in READ_MODELS:
             conn.execute(f"DROP TABLE bench_snap_{table}")
             conn.execute(f"ANALYZE {table}")

@@ -238,7 +238,7 @@ def main() -> None:
     harness.setup_django()
     import kztrack.celery  # noqa: F401 - the Celery app, so .delay() goes to Redis
     from bench.data import ensure_world
-    from feeds.digests import week_of
+    from feeds.weeks import week_of
     from timeline.models import Topic
 
     harness.flush_redis()

@@ -41,6 +41,7 @@ import logging
 import smtplib
 
 from django.conf import settings
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db.models import F, Min, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -102,8 +103,11 @@ def _finish(delivery_id: int, claimed_at: datetime.datetime, **fields) -> None:
         logger.warning("delivery %s: claim lost before recording %s", delivery_id, fields)
 
 
-def delivery_send(*, delivery_id: int) -> Outcome:
-    """Claim one delivery and send it; see the module docstring for the guarantees."""
+def delivery_send(*, delivery_id: int, connection: BaseEmailBackend | None = None) -> Outcome:
+    """Claim one delivery and send it; see the module docstring for the guarantees.
+
+    `connection`: an open mail connection to send over (a chunk shares one), else Django
+    opens one for this message."""
     now = timezone.now()
     if not delivery_claim(delivery_id=delivery_id, now=now):
         return Outcome.NOT_CLAIMED
@@ -124,6 +128,8 @@ def delivery_send(*, delivery_id: int) -> Outcome:
             recipient=subscriptions.recipient_for(subscriber),
             message_id=message_id,
         )
+        if connection is not None:
+            message.connection = connection
         message.send()
     except Exception as error:  # every failure is recorded on the row
         return _failed(delivery, now, error)
@@ -162,6 +168,15 @@ def _permanent_refusal(error: Exception) -> str:
         f"SMTP {code} {reply.decode(errors='replace') if isinstance(reply, bytes) else reply}"
         for code, reply in replies
     )
+
+
+def open_quietly(connection: BaseEmailBackend) -> None:
+    """(Re)open a chunk's shared connection; if the server is unreachable, each message's
+    own send then meets the error and records it, as without a shared connection."""
+    try:
+        connection.open()
+    except Exception:
+        logger.warning("could not open the mail connection", exc_info=True)
 
 
 def pending_for(digest_id: int) -> list[int]:

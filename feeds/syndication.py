@@ -2,8 +2,10 @@
 
 Entry ids are `urn:uuid:<development id>` (and the issue's uuid for digests): they never
 change, whatever is corrected, so readers update an entry instead of showing a new one.
-Documents are cached under a key holding the log's last position and time, so the
-first request after a new event builds afresh; the ETag is a hash of the body.
+Documents are cached under a key holding the log's last position and time (the stamp
+the projection keeps in the cache), so the first request after a new event builds
+afresh. The ETag is a hash of that key: a conditional request is answered from the
+stamp alone (`timeline_validators`: one cache read), before any document is read.
 """
 
 from __future__ import annotations
@@ -46,32 +48,47 @@ _AWAITING = (
 
 
 @dataclass(frozen=True)
-class Document:
-    body: bytes
+class Validators:
+    """What a conditional request is compared with: a document's ETag and date."""
+
     etag: str
     last_modified: datetime.datetime
+
+
+@dataclass(frozen=True)
+class Document(Validators):
+    body: bytes
 
 
 def _url(path: str) -> str:
     return f"{settings.SITE_URL}{path}"
 
 
+def _digest(parts: list[object]) -> str:
+    return hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()
+
+
+def _validators(parts: list[object], last_modified: datetime.datetime | None) -> Validators:
+    return Validators(etag=f'"{_digest(parts)[:32]}"', last_modified=last_modified or EPOCH)
+
+
 def _cached(
     parts: list[object], build: Callable[[], bytes], last_modified: datetime.datetime | None
 ) -> Document:
-    key = "feeds:doc:" + hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()
+    key = "feeds:doc:" + _digest(parts)
     document = cache.get(key)
     if document is None:
-        body = build()
-        etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-        document = Document(body=body, etag=etag, last_modified=last_modified or EPOCH)
+        validators = _validators(parts, last_modified)
+        document = Document(
+            body=build(), etag=validators.etag, last_modified=validators.last_modified
+        )
         cache.set(key, document, CACHE_SECONDS)
     return document
 
 
 def _log_stamp() -> tuple[list[object], datetime.datetime | None]:
     """Cache-key parts that change with every appended event (and with the database)."""
-    position, changed = selectors.log_head()
+    position, changed = selectors.log_stamp()
     stamp = [
         settings.DATABASES["default"]["NAME"],
         position,
@@ -177,9 +194,19 @@ def _add_development(fg: FeedGenerator, development, news: selectors.News | None
         fe.category(term=topic.slug, label=feed_text(topic.name_fr), scheme=_url("/topics/"))
 
 
+def _timeline_parts(fmt: str, topic) -> tuple[list[object], datetime.datetime | None]:
+    stamp, changed = _log_stamp()
+    return ["timeline", fmt, topic.pk if topic else "", *stamp], changed
+
+
+def timeline_validators(*, fmt: str, topic=None) -> Validators:
+    """The ETag and date `timeline_feed` would give now, without reading the document."""
+    return _validators(*_timeline_parts(fmt, topic))
+
+
 def timeline_feed(*, fmt: str, topic=None) -> Document:
     """The developments changed most recently, all topics or one (fmt 'rss' or 'atom')."""
-    stamp, changed = _log_stamp()
+    parts, changed = _timeline_parts(fmt, topic)
     if topic is None:
         path, home = f"/feeds/timeline.{fmt}", "/"
         title = "kztrack — Kazakhstan et Union européenne"
@@ -201,7 +228,7 @@ def timeline_feed(*, fmt: str, topic=None) -> Document:
         updated = max((d.updated_at for d in developments), default=None)
         return _serialise(fg, fmt, updated)
 
-    return _cached(["timeline", fmt, topic.pk if topic else "", *stamp], build, changed)
+    return _cached(parts, build, changed)
 
 
 def digests_feed(*, fmt: str) -> Document:

@@ -13,6 +13,7 @@ from typing import Any
 
 from celery import shared_task
 from celery.signals import worker_ready
+from django.core import mail
 from django.db import transaction
 from django.utils import timezone
 
@@ -40,8 +41,18 @@ def send_digest(digest_id: int) -> int:
 
 @shared_task
 def send_delivery_chunk(delivery_ids: list[int]) -> None:
-    for delivery_id in delivery_ids:
-        _send_one(delivery_id)
+    """A chunk over one SMTP connection (Django's, opened once), not one per message.
+    Each delivery is still claimed by its own conditional UPDATE; after a failure the
+    connection is opened afresh, so one broken session does not fail the rest."""
+    connection = mail.get_connection()
+    try:
+        for delivery_id in delivery_ids:
+            deliveries.open_quietly(connection)
+            outcome = _send_one(delivery_id, connection)
+            if outcome in (deliveries.Outcome.RETRY, deliveries.Outcome.FAILED):
+                connection.close()
+    finally:
+        connection.close()
 
 
 @shared_task
@@ -50,11 +61,12 @@ def send_delivery(delivery_id: int) -> None:
     _send_one(delivery_id)
 
 
-def _send_one(delivery_id: int) -> None:
-    outcome = deliveries.delivery_send(delivery_id=delivery_id)
+def _send_one(delivery_id: int, connection: Any = None) -> deliveries.Outcome:
+    outcome = deliveries.delivery_send(delivery_id=delivery_id, connection=connection)
     if outcome is deliveries.Outcome.RETRY:
         attempts = Delivery.objects.get(id=delivery_id).attempts
         send_delivery.apply_async((delivery_id,), countdown=deliveries.backoff(attempts))
+    return outcome
 
 
 @shared_task

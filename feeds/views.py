@@ -158,12 +158,26 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
 # --- feeds ------------------------------------------------------------------------------
 
 
+def _headers(response: HttpResponse, validators: syndication.Validators) -> HttpResponse:
+    response.headers["ETag"] = validators.etag
+    response.headers["Last-Modified"] = http_date(validators.last_modified.timestamp())
+    patch_cache_control(response, public=True, max_age=300)
+    return response
+
+
+def _not_modified(request: HttpRequest, validators: syndication.Validators) -> HttpResponse | None:
+    """304 (or 412) when the client's copy is current, decided before any document is read."""
+    if not ("HTTP_IF_NONE_MATCH" in request.META or "HTTP_IF_MODIFIED_SINCE" in request.META):
+        return None
+    response = get_conditional_response(
+        request, etag=validators.etag, last_modified=int(validators.last_modified.timestamp())
+    )
+    return _headers(response, validators) if response is not None else None
+
+
 def _serve(request: HttpRequest, document: syndication.Document, content_type: str) -> HttpResponse:
     """The document, or 304 when the client's ETag or date still matches."""
-    response = HttpResponse(document.body, content_type=content_type)
-    response.headers["ETag"] = document.etag
-    response.headers["Last-Modified"] = http_date(document.last_modified.timestamp())
-    patch_cache_control(response, public=True, max_age=300)
+    response = _headers(HttpResponse(document.body, content_type=content_type), document)
     return (
         get_conditional_response(
             request,
@@ -181,7 +195,10 @@ def _content_type(fmt: str) -> str:
 
 @require_GET
 def timeline_feed(request: HttpRequest, fmt: str) -> HttpResponse:
-    return _serve(request, syndication.timeline_feed(fmt=fmt), _content_type(fmt))
+    validators = syndication.timeline_validators(fmt=fmt)
+    return _not_modified(request, validators) or _serve(
+        request, syndication.timeline_feed(fmt=fmt), _content_type(fmt)
+    )
 
 
 @require_GET
@@ -189,7 +206,10 @@ def topic_feed(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
     topic = selectors.feed_topic(slug=slug)
     if topic is None:
         raise Http404(f"No topic {slug!r}.")
-    return _serve(request, syndication.timeline_feed(fmt=fmt, topic=topic), _content_type(fmt))
+    validators = syndication.timeline_validators(fmt=fmt, topic=topic)
+    return _not_modified(request, validators) or _serve(
+        request, syndication.timeline_feed(fmt=fmt, topic=topic), _content_type(fmt)
+    )
 
 
 @require_GET

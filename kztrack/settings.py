@@ -155,8 +155,13 @@ TEMPLATES = [
 DATABASE_URL = env_url(
     "DATABASE_URL", f"sqlite:///{VAR_DIR / 'kztrack.sqlite3'}", {"sqlite", "postgres", "postgresql"}
 )
+# Persistent connections in production: connecting to PostgreSQL for every request cost
+# the API a few milliseconds each, and most of its slow tail (bench/README.md).
+DB_CONN_MAX_AGE = env_int("DB_CONN_MAX_AGE", 60 if PRODUCTION else 0)
 DATABASES = {
-    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0))
+    "default": dj_database_url.parse(
+        DATABASE_URL, conn_max_age=DB_CONN_MAX_AGE, conn_health_checks=DB_CONN_MAX_AGE > 0
+    )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE takes the write lock at BEGIN, so appends queue instead of failing on upgrade.

@@ -433,4 +433,5 @@ def log_import(
         if not trailer_seen:
             raise BackupRefused("The file ends before its trailer: it was cut short.")
         projector.flush()
+    projections.drop_stamp()
     return BackupResult(events=count, last_position=last, chain=chain.value)

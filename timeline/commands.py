@@ -242,33 +242,42 @@ def _replayed(idempotency_key: str | None, fingerprint: str) -> Development | No
     return Development.objects.filter(pk=event.stream_id).first()
 
 
-def _current(id: uuid.UUID | str, expected_version: int) -> Development:
-    """The development as it is now, once the caller has shown it saw this version: the
-    version is checked before any rule about its state (a stale If-Match is a 412)."""
+def _current(id: uuid.UUID | str, expected_version: int) -> events.State:
+    """The development's current state (fields, topics, actors), as events and the
+    projection see it: the command validates against it and the projection starts from it.
+
+    The version is checked before any rule about the state, so a caller who read an old
+    version hears "it changed" (a stale If-Match is a 412), not a verdict on a state they
+    never saw; `log.append` checks it again under the log lock, where the answer is final.
+    """
     try:
-        development = Development.objects.get(pk=id)
-    except (Development.DoesNotExist, ValidationError, ValueError):
+        key = id if isinstance(id, uuid.UUID) else uuid.UUID(str(id))
+    except ValueError:
         raise DevelopmentNotFound(id) from None
-    log.check_version(development.id, expected_version)
-    return development
+    state = projections.load_states([key]).get(key)
+    if state is None:
+        raise DevelopmentNotFound(id)
+    if state["version"] != expected_version:
+        log.check_version(key, expected_version)  # raises, naming who changed it and when
+    return state
 
 
-def _refuse_if_retracted(development: Development) -> None:
-    if development.status == Status.RETRACTED:
+def _refuse_if_retracted(development: events.State) -> None:
+    if development["status"] == Status.RETRACTED:
         raise ValidationError(
             {"status": "This development was retracted; it can no longer change."}
         )
 
 
 def _append(
-    development_id: uuid.UUID,
+    development: events.State,
     expected_version: int,
     type_: str,
     data: dict[str, Any],
     ctx: dict[str, Any],
 ) -> Development:
     log.append(
-        stream_id=development_id,
+        stream_id=development["id"],
         expected_version=expected_version,
         type=type_,
         data=data,
@@ -277,8 +286,9 @@ def _append(
         request_id=ctx.get("request_id"),
         idempotency_key=ctx.get("idempotency_key"),
         fingerprint=ctx.get("fingerprint"),
+        before=development,
     )
-    return Development.objects.get(pk=development_id)
+    return Development.objects.get(pk=development["id"])
 
 
 # --- commands ---------------------------------------------------------------------------
@@ -338,13 +348,12 @@ def development_correct(
     if "status" in changes:
         raise ValidationError({"status": "Use confirm, cancel or retract to change the status."})
     cleaned = clean_fields(changes, partial=True)
-    before = _state_of(development)
-    cleaned = {k: v for k, v in cleaned.items() if before.get(k) != v}
+    cleaned = {k: v for k, v in cleaned.items() if development.get(k) != v}
     if not cleaned:
         raise ValidationError({"__all__": "Nothing changed."})
     note = _note(note, "note", required=not silent)
     return _append(
-        development.id,
+        development,
         expected_version,
         events.CORRECTED,
         {"changes": cleaned, "note": note, "silent": bool(silent)},
@@ -368,18 +377,18 @@ def development_reschedule(
     if replayed is not None:
         return replayed
     development = _current(id, expected_version)
-    if development.status != Status.SCHEDULED:
+    if development["status"] != Status.SCHEDULED:
         raise ValidationError({"status": "Only a scheduled development can be rescheduled."})
     new_date = _date(date)
-    if new_date == development.date:
+    if new_date == development["date"]:
         raise ValidationError({"date": "This is already the date."})
     return _append(
-        development.id,
+        development,
         expected_version,
         events.RESCHEDULED,
         {
             "date": new_date,
-            "previous_date": development.date,
+            "previous_date": development["date"],
             "note": _note(note, "note", required=False),
         },
         origin,
@@ -402,13 +411,13 @@ def development_confirm(
     if replayed is not None:
         return replayed
     development = _current(id, expected_version)
-    if development.status != Status.SCHEDULED:
+    if development["status"] != Status.SCHEDULED:
         raise ValidationError({"status": "Only a scheduled development can be confirmed."})
     data: dict[str, Any] = {"note": _note(note, "note", required=False)}
     if date:
         data["date"] = _date(date)
     return _append(
-        development.id,
+        development,
         expected_version,
         events.CONFIRMED,
         data,
@@ -431,10 +440,10 @@ def development_cancel(
     if replayed is not None:
         return replayed
     development = _current(id, expected_version)
-    if development.status != Status.SCHEDULED:
+    if development["status"] != Status.SCHEDULED:
         raise ValidationError({"status": "Only a scheduled development can be cancelled."})
     return _append(
-        development.id,
+        development,
         expected_version,
         events.CANCELLED,
         {"reason": _note(reason, "reason", required=True)},
@@ -459,7 +468,7 @@ def development_retract(
     development = _current(id, expected_version)
     _refuse_if_retracted(development)
     return _append(
-        development.id,
+        development,
         expected_version,
         events.RETRACTED,
         {"reason": _note(reason, "reason", required=True)},
@@ -484,18 +493,14 @@ def development_add_source(
     development = _current(id, expected_version)
     _refuse_if_retracted(development)
     (cleaned,) = _sources([source])
-    if cleaned in _state_of(development)["sources"]:
+    if cleaned in development["sources"]:
         raise ValidationError({"sources": "This development already has this source."})
-    if len(development.sources) >= MAX_SOURCES:
+    if len(development["sources"]) >= MAX_SOURCES:
         raise ValidationError({"sources": f"At most {MAX_SOURCES} sources."})
     return _append(
-        development.id, expected_version, events.SOURCE_ADDED, {"source": cleaned}, origin
+        development, expected_version, events.SOURCE_ADDED, {"source": cleaned}, origin
     )
 
-
-def _state_of(development: Development) -> dict[str, Any]:
-    """The development's fields in the shape commands and events use."""
-    return projections.load_states([development.id])[development.id]
 
 
 # --- checking a stored event (the backup's restore) -------------------------------------

@@ -14,14 +14,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
 from timeline import events, projections
 from timeline.db import lock_log
 from timeline.exceptions import ConcurrencyConflict
-from timeline.models import Event
+from timeline.models import Event, ProjectionState
 
 IDEMPOTENCY_KEY_MAX = 200
 VIA_CHOICES = ("admin", "api", "seed", "system", "import")
@@ -79,6 +79,32 @@ def check_version(stream_id: uuid.UUID, expected_version: int) -> int:
     return actual
 
 
+@dataclass(frozen=True)
+class Head:
+    """What an append needs to know about the log, read in one statement under the lock."""
+
+    position: int  # the last position in the log
+    version: int  # the stream's version
+    checkpoint: int | None  # the projection's checkpoint (None: not started)
+    replay: int | None  # the position of the event with this idempotency key
+
+
+def _head(stream_id: uuid.UUID, idempotency_key: str | None) -> Head:
+    event, state = Event._meta.db_table, ProjectionState._meta.db_table
+    # A UUID as the column stores it (SQLite keeps hex text).
+    stream = Event._meta.get_field("stream_id").get_db_prep_value(stream_id, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT MAX(position) FROM {event}), "
+            f"(SELECT MAX(version) FROM {event} WHERE stream_id = %s), "
+            f"(SELECT position FROM {state} WHERE name = %s), "
+            f"(SELECT position FROM {event} WHERE idempotency_key = %s)",
+            [stream, projections.NAME, idempotency_key],
+        )
+        position, version, checkpoint, replay = cursor.fetchone()
+    return Head(position or 0, version or 0, checkpoint, replay)
+
+
 def append(
     *,
     stream_id: uuid.UUID,
@@ -90,13 +116,20 @@ def append(
     request_id: str | None = None,
     idempotency_key: str | None = None,
     fingerprint: str | None = None,
+    before: projections.State | None = projections.UNKNOWN,
 ) -> Appended:
     """Append one event to a stream and project it, in one transaction.
 
     1. Take the log lock (positions in commit order).
-    2. A known idempotency key returns the event it first produced, appending nothing.
-    3. A stream whose version is not `expected_version` raises ConcurrencyConflict.
-    4. Insert at the next gap-free position, then apply the projections inline.
+    2. Read the log's head: last position, the stream's version, the projection's
+       checkpoint and any event with this idempotency key (one statement).
+    3. A known idempotency key returns the event it first produced, appending nothing.
+    4. A stream whose version is not `expected_version` raises ConcurrencyConflict.
+    5. Insert at the next gap-free position, then apply the projections inline, given the
+       new event (and `before`, the stream's state if the command loaded it).
+
+    Inside a caller's transaction no savepoint is taken (the caller's suffices); the
+    refusals of 3 and 4 are raised after the block, so they leave that transaction usable.
     """
     entry = events.get(type)
     if via not in VIA_CHOICES:
@@ -111,24 +144,42 @@ def append(
         if fingerprint:
             metadata["fingerprint"] = fingerprint
 
-    with transaction.atomic():
+    refusal: Exception | None = None
+    with transaction.atomic(savepoint=False):
         lock_log()
-        if idempotency_key:
-            previous = find_by_idempotency_key(idempotency_key)
-            if previous is not None:
+        head = _head(stream_id, idempotency_key)
+        if head.replay is not None:
+            previous = Event.objects.get(position=head.replay)
+            try:
                 check_replay(previous, fingerprint)
+            except ValidationError as error:
+                refusal = error
+            else:
                 return Appended(event=previous, created=False)
-        actual = check_version(stream_id, expected_version)
-        event = _insert(
-            stream_id=stream_id,
-            version=actual + 1,
-            type=type,
-            schema_version=entry.schema_version,
-            data=data,
-            metadata=metadata,
-            recorded_at=timezone.now(),
-        )
-        projections.apply_inline(event)
+        elif head.version != expected_version:
+            last = Event.objects.filter(stream_id=stream_id).order_by("-version").first()
+            refusal = ConcurrencyConflict(
+                stream_id=stream_id,
+                expected=expected_version,
+                actual=head.version,
+                by=str(last.metadata.get("by", "")) if last else "",
+                at=timezone.localtime(last.recorded_at) if last else None,
+            )
+        else:
+            event = Event.objects.create(
+                position=head.position + 1,
+                stream_id=stream_id,
+                version=head.version + 1,
+                type=type,
+                schema_version=entry.schema_version,
+                data=data,
+                metadata=metadata,
+                recorded_at=timezone.now(),
+                idempotency_key=idempotency_key,
+            )
+            projections.apply_inline(event, position=head.checkpoint, before=before)
+    if refusal is not None:
+        raise refusal
     return Appended(event=event, created=True)
 
 

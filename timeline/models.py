@@ -351,3 +351,17 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class SuspendedIndex(models.Model):
+    """A read-model index a rebuild dropped, to build once at its end (PostgreSQL).
+
+    Kept in the database, not in the rebuilding process, so that a rebuild killed part-way
+    still builds it when it is resumed (`rebuild_projections --resume`).
+    """
+
+    name = models.CharField(max_length=128, primary_key=True)
+    definition = models.TextField()
+
+    def __str__(self) -> str:
+        return self.name

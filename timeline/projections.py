@@ -10,12 +10,19 @@ same state.
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
+import logging
 import uuid
 from collections.abc import Callable, Iterable
+from typing import Any, NamedTuple
 
-from django.db import connection, transaction
+from django.conf import settings
+from django.contrib.postgres.expressions import ArraySubquery
+from django.core.cache import cache
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db.models import OuterRef
 
 from timeline import events
 from timeline.db import lock_log
@@ -27,12 +34,18 @@ from timeline.models import (
     DevelopmentTopic,
     Event,
     ProjectionState,
+    SuspendedIndex,
     Topic,
 )
 from timeline.words import fold, split_aliases
 
 NAME = "developments"
 BATCH_SIZE = 2000
+# How long the log stamp may live in the cache: it bounds how stale a reader could be in
+# the rare case where two appends' after-commit updates reach the cache out of order.
+STAMP_SECONDS = 300
+
+logger = logging.getLogger(__name__)
 
 State = events.State
 
@@ -60,6 +73,8 @@ ROW_FIELDS = (
 def load_states(ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, State]:
     """The current states of these developments (those that exist)."""
     ids = list(ids)
+    if connection.vendor == "postgresql":
+        return _load_states_in_one_query(ids)
     states: dict[uuid.UUID, State] = {
         row["id"]: {**row, "topics": [], "actors": []}
         for row in Development.objects.filter(id__in=ids).values("id", *ROW_FIELDS)
@@ -72,6 +87,29 @@ def load_states(ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, State]:
     roles = DevelopmentActor.objects.filter(development_id__in=states).order_by("order")
     for dev_id, slug, role in roles.values_list("development_id", "actor__slug", "role"):
         states[dev_id]["actors"].append({"actor": slug, "role": role})
+    return states
+
+
+def _load_states_in_one_query(ids: list[uuid.UUID]) -> dict[uuid.UUID, State]:
+    """PostgreSQL: the rows with their links as arrays, one statement for a command."""
+    links = DevelopmentTopic.objects.filter(development_id=OuterRef("id")).order_by("id")
+    roles = DevelopmentActor.objects.filter(development_id=OuterRef("id")).order_by("order")
+    rows = (
+        Development.objects.filter(id__in=ids)
+        .order_by()
+        .annotate(
+            _topics=ArraySubquery(links.values("topic__slug")),
+            _actors=ArraySubquery(roles.values("actor__slug")),
+            _roles=ArraySubquery(roles.values("role")),
+        )
+        .values("id", *ROW_FIELDS, "_topics", "_actors", "_roles")
+    )
+    states: dict[uuid.UUID, State] = {}
+    for row in rows:
+        topics, actors, roles_ = row.pop("_topics"), row.pop("_actors"), row.pop("_roles")
+        row["topics"] = list(topics)
+        row["actors"] = [{"actor": a, "role": r} for a, r in zip(actors, roles_, strict=True)]
+        states[row["id"]] = row
     return states
 
 
@@ -194,7 +232,7 @@ def _set_checkpoint(position: int) -> None:
         ProjectionState.objects.create(name=NAME, position=position)
 
 
-def _apply(batch: list[Event]) -> None:
+def _apply(batch: list[Logged] | list[Event]) -> None:
     states = load_states({e.stream_id for e in batch})
     for event in batch:
         try:
@@ -213,18 +251,92 @@ def apply_restored(batch: list[Event]) -> None:
         _apply(batch)
 
 
-def _next_batch(after: int, size: int) -> list[Event]:
-    return list(Event.objects.filter(position__gt=after).order_by("position")[:size])
+class Logged(NamedTuple):
+    """An event as the projection reads it: a row of the log, no model instance."""
+
+    position: int
+    stream_id: uuid.UUID
+    version: int
+    type: str
+    schema_version: int
+    data: dict[str, Any]
+    recorded_at: datetime.datetime
 
 
-def apply_inline(event: Event) -> None:
+LOGGED = Logged._fields
+_LOG_SELECT = (
+    f"SELECT {', '.join(LOGGED)} FROM timeline_event WHERE position > %s ORDER BY position"
+)
+
+
+def _next_batch(after: int, size: int) -> list[Logged]:
+    rows = Event.objects.filter(position__gt=after).order_by("position").values_list(*LOGGED)
+    return [Logged(*row) for row in rows[:size]]
+
+
+def stamp_key() -> str:
+    """The cache key of the log stamp: (last position, its time) of this database's log."""
+    return f"timeline:log-stamp:{settings.DATABASES['default']['NAME']}"
+
+
+def _bump_stamp(event: Event) -> None:
+    """Readers (feeds' conditional requests) compare the stamp before any query. It is set
+    once the append commits; dropped at once, so nobody reads the old one as current
+    meanwhile (a reader that misses it reads the log's head and caches that). A cache
+    that is down costs the readers a query, never the append."""
+    key, stamp = stamp_key(), (event.position, event.recorded_at)
+
+    def publish() -> None:
+        try:
+            cache.set(key, stamp, STAMP_SECONDS)
+        except Exception:  # the cache is an optimisation; the log is committed
+            logger.warning("could not publish the log stamp", exc_info=True)
+
+    drop_stamp()
+    transaction.on_commit(publish)
+
+
+def drop_stamp() -> None:
+    """Forget the cached log stamp: its next reader takes it from the log (after a
+    restore, which appends without `apply_inline`)."""
+    try:
+        cache.delete(stamp_key())
+    except Exception:
+        logger.warning("could not drop the log stamp", exc_info=True)
+
+
+# The state a caller does not have (None is a real state: before a stream's first event).
+UNKNOWN: Any = object()
+
+
+def apply_inline(event: Event, *, position: int | None, before: State | None = UNKNOWN) -> None:
     """Bring the read models up to `event`, in the caller's transaction (which holds the
-    log lock). Normally that is this one event; after an interrupted rebuild it is the
-    whole remainder, so an editor never sees a stale or missing development."""
-    position = checkpoint()
-    if position == event.position - 1:  # the usual case: just this event
-        _apply([event])
+    log lock). `position` is the checkpoint the caller read with the log's head (None: no
+    checkpoint row yet); `before` is the stream's state before `event` if the caller has
+    it (a command loads it to validate), which saves reading it again.
+
+    Normally that is this one event; after an interrupted rebuild it is the whole
+    remainder, so an editor never sees a stale or missing development.
+    """
+    _bump_stamp(event)
+    if (position or 0) != event.position - 1:
+        _catch_up_inline(event)
         return
+    if event.version == 1:
+        before = None
+    elif before is UNKNOWN or before is None or before["version"] != event.version - 1:
+        before = load_states([event.stream_id]).get(event.stream_id)
+    # The handlers change the state they are given: give them a copy.
+    after = events.evolve(None if before is None else dict(before), event)
+    if connection.vendor != "postgresql":
+        save_states([after])
+        _set_checkpoint(event.position)
+        return
+    _upsert_one(before, after, event.position, first=position is None)
+
+
+def _catch_up_inline(event: Event) -> None:
+    position = checkpoint()
     while position < event.position:
         batch = _next_batch(position, BATCH_SIZE)
         _apply(batch)
@@ -244,6 +356,98 @@ def refresh_search_text(*, topic_id: int | None = None, actor_id: int | None = N
         ids = list(qs.values_list("id", flat=True).distinct())
         save_states(load_states(ids).values())
     return len(ids)
+
+
+def _words_of(
+    actors: list[str], topics: list[str]
+) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """The names and aliases of these actors and topics, in one statement, for the search
+    text of one development (save_states reads them all for a batch)."""
+    actor_words: dict[str, list[str]] = {}
+    topic_words: dict[str, list[str]] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT 'a', slug, name, '', aliases FROM timeline_actor WHERE slug = ANY(%s) "
+            "UNION ALL SELECT 't', slug, name_fr, name_en, aliases FROM timeline_topic "
+            "WHERE slug = ANY(%s)",
+            [actors, topics],
+        )
+        for kind, slug, name, other, aliases in cursor.fetchall():
+            if kind == "a":
+                actor_words[slug] = [name, *split_aliases(aliases)]
+            else:
+                topic_words[slug] = [name, other, *split_aliases(aliases)]
+    return actor_words, topic_words
+
+
+def _upsert_one(before: State | None, after: State, position: int, *, first: bool) -> None:
+    """PostgreSQL, one development: its row, its links and the checkpoint in one statement
+    (two when an edit reorders its topics), naming only the topics and actors it has.
+
+    Links that stay are left alone and links that go are deleted in the same statement:
+    the rows the DELETE and the INSERT touch are disjoint, so they cannot conflict. The
+    search text is made by `_search_text`, as a rebuild makes it.
+    """
+    dev = after["id"]
+    parts: list[str] = []
+    params: list[Any] = []
+    columns = ", ".join(_COLUMNS)
+    values = ", ".join(["%s"] * len(ROW_FIELDS))
+    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in _COLUMNS[1:])
+    parts.append(
+        f"INSERT INTO timeline_development ({columns}) VALUES (%s, {values}, %s) "
+        f"ON CONFLICT (id) DO UPDATE SET {updates}"
+    )
+    row = [after[f] for f in ROW_FIELDS]
+    row[ROW_FIELDS.index("sources")] = json.dumps(after["sources"])
+    slugs = [a["actor"] for a in after["actors"]]
+    actor_words, topic_words = _words_of(slugs, after["topics"])
+    params += [dev, *row, _search_text(after, actor_words, topic_words)]
+
+    old_topics = before["topics"] if before else []
+    old_actors = before["actors"] if before else []
+    if after["topics"] != old_topics:
+        kept = [t for t in old_topics if t in after["topics"]]
+        added = [t for t in after["topics"] if t not in old_topics]
+        if kept + added != after["topics"]:  # reordered: start the links afresh
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "DELETE FROM timeline_developmenttopic WHERE development_id = %s", [dev]
+                )
+            kept, added = [], after["topics"]
+        parts.append(
+            "DELETE FROM timeline_developmenttopic dt USING timeline_topic t "
+            "WHERE dt.development_id = %s AND t.id = dt.topic_id AND NOT t.slug = ANY(%s::text[])"
+        )
+        params += [dev, kept]
+        parts.append(
+            "INSERT INTO timeline_developmenttopic (development_id, topic_id) "
+            "SELECT %s, t.id FROM unnest(%s::text[]) WITH ORDINALITY AS x(slug, ord) "
+            "JOIN timeline_topic t ON t.slug = x.slug ORDER BY x.ord"
+        )
+        params += [dev, added]
+    if after["actors"] != old_actors:
+        parts.append(
+            "DELETE FROM timeline_developmentactor da USING timeline_actor a "
+            "WHERE da.development_id = %s AND a.id = da.actor_id AND NOT a.slug = ANY(%s::text[])"
+        )
+        params += [dev, slugs]
+        parts.append(
+            'INSERT INTO timeline_developmentactor (development_id, actor_id, role, "order") '
+            "SELECT %s, a.id, x.role, x.ord - 1 FROM unnest(%s::text[], %s::text[]) "
+            "WITH ORDINALITY AS x(slug, role, ord) JOIN timeline_actor a ON a.slug = x.slug "
+            'ON CONFLICT (development_id, actor_id) DO UPDATE SET role = EXCLUDED.role, "order" = '
+            'EXCLUDED."order"'
+        )
+        params += [dev, slugs, [a["role"] for a in after["actors"]]]
+    if first:  # the projection's first event: its checkpoint row does not exist yet
+        parts.append("INSERT INTO timeline_projectionstate (position, name) VALUES (%s, %s)")
+    else:
+        parts.append("UPDATE timeline_projectionstate SET position = %s WHERE name = %s")
+    params += [position, NAME]
+    sql = "WITH " + ", ".join(f"s{i} AS ({p})" for i, p in enumerate(parts)) + " SELECT 1"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 def catch_up(*, batch_size: int = BATCH_SIZE, progress: Callable[[int], None] | None = None) -> int:
@@ -266,11 +470,79 @@ def catch_up(*, batch_size: int = BATCH_SIZE, progress: Callable[[int], None] | 
             progress(len(batch))
 
 
-def reset() -> None:
+def replay(*, batch_size: int = BATCH_SIZE, progress: Callable[[int], None] | None = None) -> int:
+    """`catch_up` for a rebuild: the log read through a server-side cursor, as tuples.
+
+    On PostgreSQL a second connection streams the events after the checkpoint; each batch
+    is applied and committed on the usual connection under the log lock, as `catch_up`
+    does, so it stays resumable and interleaves with appends (events an append projected
+    meanwhile are skipped). Elsewhere, and inside a caller's transaction (whose events a
+    second connection could not see), it is `catch_up`. Returns the number applied.
+    """
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return catch_up(batch_size=batch_size, progress=progress)
+    reader = connections.create_connection(DEFAULT_DB_ALIAS)
+    applied = 0
+    try:
+        reader.ensure_connection()
+        raw = reader.connection
+        while True:
+            read = 0
+            with raw.transaction(), raw.cursor(name="kztrack_replay") as cursor:
+                cursor.itersize = batch_size
+                cursor.execute(_LOG_SELECT, [checkpoint()])
+                while rows := cursor.fetchmany(batch_size):
+                    read += len(rows)
+                    done = _apply_rows(rows)
+                    if done is None:  # the checkpoint moved under us: read again from it
+                        break
+                    applied += done
+                    if progress and done:
+                        progress(done)
+            if not read:
+                return applied
+    finally:
+        reader.close()
+
+
+def _apply_rows(rows: list[tuple]) -> int | None:
+    """Apply the rows that follow the checkpoint in one committed transaction; None when
+    they do not follow it (another process reset or moved it)."""
+    with transaction.atomic():
+        lock_log()
+        with connection.cursor() as cursor:
+            # A batch lost in a crash is applied again on resume: the checkpoint commits
+            # with it, so waiting for the disk buys nothing here.
+            cursor.execute("SET LOCAL synchronous_commit = off")
+        position = checkpoint()
+        batch = [Logged(*_decoded(row)) for row in rows if row[0] > position]
+        if not batch:
+            return 0
+        if batch[0].position != position + 1:
+            return None
+        _apply(batch)
+    return len(batch)
+
+
+_DATA = LOGGED.index("data")
+
+
+def _decoded(row: tuple) -> tuple:
+    data = row[_DATA]
+    if isinstance(data, str | bytes):  # Django's connections leave jsonb undecoded
+        row = (*row[:_DATA], json.loads(data), *row[_DATA + 1 :])
+    return row
+
+
+def reset(*, suspend_indexes: bool = False) -> None:
     """Empty the read models and the checkpoint, under the log lock.
 
     Plain SQL rather than `QuerySet.delete()`: Django's deletion collector would load every
     row first (gigabytes at a million developments). Only the log refuses TRUNCATE.
+
+    With `suspend_indexes` (PostgreSQL, for a rebuild), the read models' secondary and
+    full-text indexes are dropped too, and remembered, to be built once at the end by
+    `build_suspended_indexes` (one build is much cheaper than a million row updates).
     """
     tables = [m._meta.db_table for m in (DevelopmentActor, DevelopmentTopic, Development)]
     with transaction.atomic():
@@ -280,10 +552,42 @@ def reset() -> None:
                 # Deferred foreign-key checks pending in this transaction would block TRUNCATE.
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
                 cursor.execute(f"TRUNCATE {', '.join(tables)}")
+                if suspend_indexes:
+                    _suspend_indexes(cursor, tables)
             else:
                 for table in tables:
                     cursor.execute(f"DELETE FROM {table}")
         _set_checkpoint(0)
+
+
+def _suspend_indexes(cursor: Any, tables: list[str]) -> None:
+    # Not the primary keys and unique constraints: they keep the read models right.
+    cursor.execute(
+        "SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i "
+        "JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid "
+        "WHERE t.relname = ANY(%s) AND pg_table_is_visible(t.oid) AND NOT i.indisunique",
+        [tables],
+    )
+    for name, definition in cursor.fetchall():
+        SuspendedIndex.objects.get_or_create(name=name, defaults={"definition": definition})
+        cursor.execute(f'DROP INDEX "{name}"')
+
+
+def build_suspended_indexes(progress: Callable[[str], None] | None = None) -> int:
+    """Build the indexes a rebuild dropped, each committed on its own (a build killed
+    part-way is done again on resume). Returns how many it built."""
+    built = 0
+    for index in SuspendedIndex.objects.order_by("name"):
+        if progress:
+            progress(index.name)
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL maintenance_work_mem = '128MB'")
+            cursor.execute("SELECT to_regclass(%s) IS NULL", [index.name])
+            if cursor.fetchone()[0]:
+                cursor.execute(index.definition)
+                built += 1
+            index.delete()
+    return built
 
 
 def read_model_checksum() -> str:

@@ -34,6 +34,7 @@ class Sink:
         self.held: list[str] = []
         self.gate = threading.Event()
         self.rcpt_count = 0
+        self.sessions: list[tuple] = []  # the client's (host, port) per message: its connection
 
     # aiosmtpd handler hooks
 
@@ -56,6 +57,7 @@ class Sink:
         with self.lock:
             self.messages.append((list(envelope.rcpt_tos), message))
             self.raw.append(envelope.original_content or envelope.content)
+            self.sessions.append(tuple(session.peer))
         return "250 Message accepted for delivery"
 
     # what the tests read

@@ -125,3 +125,18 @@ def test_work_untouched_for_a_lease_is_found_for_resuming(issue):
     ids, wait = deliveries.resumable(now=now)
     assert ids == [lost_chunk.id, dead_claim.id, backing_off.id]
     assert 0 < wait <= deliveries.lease().total_seconds() + 1
+
+
+def test_a_chunk_is_sent_over_one_connection_opened_afresh_after_a_failure(over_smtp, issue):
+    over_smtp.replies["gone@example.org"] = ["550 5.1.1 No such mailbox"]
+    addresses = ["a@example.org", "gone@example.org", "b@example.org", "c@example.org"]
+    chunk = [delivery_to(issue, address) for address in addresses]
+
+    tasks.send_delivery_chunk([d.id for d in chunk])
+    tasks.send_delivery_chunk([d.id for d in chunk])  # a redelivered task sends nothing again
+
+    for address in ("a@example.org", "b@example.org", "c@example.org"):
+        assert len(over_smtp.received_by(address)) == 1
+    assert Delivery.objects.get(id=chunk[1].id).status == "failed"
+    first, after_failure, last = over_smtp.sessions
+    assert after_failure == last != first  # b and c share the connection opened after it

@@ -6,11 +6,13 @@ import xml.etree.ElementTree as ET
 import feedparser
 import icalendar
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 
 from feeds import tasks, weeks
 from tests.feeds.conftest import record
-from timeline import commands
+from timeline import commands, projections
+from timeline.models import Event
 
 pytestmark = pytest.mark.django_db
 
@@ -194,3 +196,26 @@ def test_the_calendar_answers_304_to_a_matching_etag(client, world):
     record(status="scheduled", date=(timezone.localdate() + datetime.timedelta(days=3)).isoformat())
     etag = client.get("/feeds/upcoming.ics")["ETag"]
     assert client.get("/feeds/upcoming.ics", HTTP_IF_NONE_MATCH=etag).status_code == 304
+
+
+def test_a_conditional_request_is_answered_from_the_log_stamp_without_a_query(
+    client, site, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    """The projection keeps the log's stamp in the cache after each append, so a feed
+    reader polling with its ETag costs one cache read and no SQL."""
+    etag = client.get("/feeds/timeline.rss")["ETag"]
+    with django_assert_num_queries(0):
+        response = client.get("/feeds/timeline.rss", HTTP_IF_NONE_MATCH=etag)
+    assert response.status_code == 304
+    assert response["ETag"] == etag
+    with django_capture_on_commit_callbacks(execute=True):
+        record(title="Nouveau")  # its stamp reaches the cache when the append commits
+    last = Event.objects.order_by("-position").first()
+    assert cache.get(projections.stamp_key()) == (last.position, last.recorded_at)
+    stale = client.get("/feeds/timeline.rss", HTTP_IF_NONE_MATCH=etag)
+    assert stale.status_code == 200 and b"Nouveau" in stale.content
+    assert stale["ETag"] != etag
+    with django_assert_num_queries(0):
+        assert (
+            client.get("/feeds/timeline.rss", HTTP_IF_NONE_MATCH=stale["ETag"]).status_code == 304
+        )

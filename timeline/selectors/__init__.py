@@ -39,6 +39,7 @@ from timeline.selectors.log import (
     latest_change,
     latest_position,
     log_head,
+    log_stamp,
     public_author,
     public_role,
 )
@@ -111,6 +112,7 @@ __all__ = [
     "latest_change",
     "latest_position",
     "log_head",
+    "log_stamp",
     "public_author",
     "public_role",
     # shape

@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy
 
+from timeline import projections
 from timeline.models import Event
 from timeline.selectors.timeline import _check_limit
 
@@ -52,6 +54,17 @@ def log_head() -> tuple[int, datetime.datetime | None]:
     return head or (0, None)
 
 
+def log_stamp() -> tuple[int, datetime.datetime | None]:
+    """`log_head()` from the cache, where the projection keeps it current (one cache read);
+    from the database, then cached, when it is not there."""
+    key = projections.stamp_key()
+    stamp = cache.get(key)
+    if stamp is None:
+        stamp = log_head()
+        cache.add(key, stamp, projections.STAMP_SECONDS)
+    return stamp
+
+
 def latest_position() -> int:
     """The position of the last event in the log, 0 when it is empty."""
     last = Event.objects.order_by("-position").values_list("position", flat=True).first()
@@ -59,5 +72,6 @@ def latest_position() -> int:
 
 
 def latest_change() -> datetime.datetime | None:
-    """When the last event was recorded: the Last-Modified of anything read from the log."""
-    return Event.objects.order_by("-position").values_list("recorded_at", flat=True).first()
+    """When the last event was recorded: the Last-Modified of anything read from the log
+    (from the log stamp: one cache read)."""
+    return log_stamp()[1]

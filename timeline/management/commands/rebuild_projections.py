@@ -21,12 +21,25 @@ class Command(BaseCommand):
         )
 
     def handle(self, **options):
+        """1. Reset the read models (unless --resume), dropping their secondary indexes.
+        2. Replay the events after the checkpoint, in committed batches.
+        3. Build the dropped indexes once (those a killed run left too, on --resume).
+        """
+        verbose = options["verbosity"] > 0
         if not options["resume"]:
-            projections.reset()
+            projections.reset(suspend_indexes=True)
         todo = Event.objects.filter(position__gt=projections.checkpoint()).count()
-        with tqdm(total=todo, desc="rebuild", unit="ev", disable=options["verbosity"] == 0) as bar:
-            applied = projections.catch_up(batch_size=options["batch_size"], progress=bar.update)
+        with tqdm(total=todo, desc="rebuild", unit="ev", disable=not verbose) as bar:
+            applied = projections.replay(batch_size=options["batch_size"], progress=bar.update)
+
+        def building(name: str) -> None:
+            if verbose:
+                self.stdout.write(f"building index {name}")
+
+        built = projections.build_suspended_indexes(progress=building)
         summary = f"{applied} events applied; checkpoint at {projections.checkpoint()}"
+        if built:
+            summary += f"; {built} indexes built"
         if options["checksum"]:
             summary += f"; checksum {projections.read_model_checksum()}"
         self.stdout.write(self.style.SUCCESS(summary + "."))
