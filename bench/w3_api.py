@@ -102,8 +102,8 @@ def main() -> None:
                 [topic[1]],
             ),
             "q": (
-                "WHERE to_tsvector('french'::regconfig, COALESCE(search_text, '')) @@ "
-                "websearch_to_tsquery('french'::regconfig, %s)",
+                "WHERE to_tsvector('kz_french'::regconfig, COALESCE(search_text, '')) @@ "
+                "websearch_to_tsquery('kz_french'::regconfig, %s)",
                 [QUERY],
             ),
         }

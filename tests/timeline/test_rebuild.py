@@ -29,7 +29,7 @@ def test_a_rebuild_streams_the_log_and_reproduces_the_inline_state(capsys):
     busy_history()
     inline = projections.read_model_checksum()
     indexes = read_model_indexes()
-    assert any("development_search_fr" == name for name, _ in indexes)
+    assert {"development_search_kz", "development_search_trgm"} <= {name for name, _ in indexes}
 
     call_command("rebuild_projections", "--batch-size", "2", "--checksum", verbosity=1)
 
