@@ -323,7 +323,8 @@ def development_create(
     return _written(request, development, status=201, replayed=replayed)
 
 
-_IF_MATCH = re.compile(r'^(?:W/)?"?(\d{1,9})(?:-[0-9a-f]*)?"?$')
+IF_MATCH_PATTERN = r'^(?:W/)?"?(\d{1,9})(?:-[0-9a-f]*)?"?$'
+_IF_MATCH = re.compile(IF_MATCH_PATTERN)
 
 ACTION_FIELDS = {
     "correct": set(commands.CORRECTABLE) | {"note", "silent"},
