@@ -55,7 +55,7 @@ def add_subscribers(url: str, count: int, topic_ids: list[int]) -> None:
     with psycopg.connect(url) as conn, conn.cursor() as cur:
         with cur.copy(
             "COPY feeds_subscriber (email, key, language, all_topics, confirmed_at, "
-            "unsubscribed_at, created_at) FROM STDIN"
+            "unsubscribed_at, created_at, suppression_reason) FROM STDIN"
         ) as copy:
             for i in range(count + extra):
                 confirmed = now if i < count or i % 3 else None
@@ -71,6 +71,7 @@ def add_subscribers(url: str, count: int, topic_ids: list[int]) -> None:
                         confirmed,
                         left,
                         now,
+                        "",  # not suppressed
                     )
                 )
         cur.execute("SELECT id FROM feeds_subscriber WHERE NOT all_topics ORDER BY id")
