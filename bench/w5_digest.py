@@ -136,8 +136,8 @@ def fan_out(week: str, sink: Sink, budget: float) -> dict[str, Any]:
     """Publish the week's issue and wait for the sink to count its recipients."""
     from tqdm import tqdm
 
-    from feeds.tasks import digest_publish_and_fan_out
     from feeds.models import Delivery
+    from feeds.tasks import digest_publish_and_fan_out
 
     sink.ask("reset")
     started = time.time()
