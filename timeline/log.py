@@ -68,15 +68,20 @@ def check_version(stream_id: uuid.UUID, expected_version: int) -> int:
     """
     actual = stream_version(stream_id)
     if actual != expected_version:
-        last = Event.objects.filter(stream_id=stream_id).order_by("-version").first()
-        raise ConcurrencyConflict(
-            stream_id=stream_id,
-            expected=expected_version,
-            actual=actual,
-            by=str(last.metadata.get("by", "")) if last else "",
-            at=timezone.localtime(last.recorded_at) if last else None,
-        )
+        raise _conflict(stream_id, expected_version, actual)
     return actual
+
+
+def _conflict(stream_id: uuid.UUID, expected: int, actual: int) -> ConcurrencyConflict:
+    """The refusal of a stale version, naming who changed the stream last, and when."""
+    last = Event.objects.filter(stream_id=stream_id).order_by("-version").first()
+    return ConcurrencyConflict(
+        stream_id=stream_id,
+        expected=expected,
+        actual=actual,
+        by=str(last.metadata.get("by", "")) if last else "",
+        at=timezone.localtime(last.recorded_at) if last else None,
+    )
 
 
 @dataclass(frozen=True)
@@ -157,14 +162,7 @@ def append(
             else:
                 return Appended(event=previous, created=False)
         elif head.version != expected_version:
-            last = Event.objects.filter(stream_id=stream_id).order_by("-version").first()
-            refusal = ConcurrencyConflict(
-                stream_id=stream_id,
-                expected=expected_version,
-                actual=head.version,
-                by=str(last.metadata.get("by", "")) if last else "",
-                at=timezone.localtime(last.recorded_at) if last else None,
-            )
+            refusal = _conflict(stream_id, expected_version, head.version)
         else:
             event = Event.objects.create(
                 position=head.position + 1,
@@ -204,34 +202,8 @@ def restore(
     entry = events.get(type)
     if not 1 <= schema_version <= entry.schema_version:
         raise ValueError(f"{type} has no schema version {schema_version}")
-    return _insert(
-        stream_id=stream_id,
-        version=version,
-        type=type,
-        schema_version=schema_version,
-        data=data,
-        metadata=metadata,
-        recorded_at=recorded_at,
-        position=position,
-    )
-
-
-def _insert(
-    *,
-    stream_id: uuid.UUID,
-    version: int,
-    type: str,
-    schema_version: int,
-    data: dict[str, Any],
-    metadata: dict[str, Any],
-    recorded_at: datetime.datetime,
-    position: int | None = None,
-) -> Event:
-    """Insert one row at the next position; the callers above hold the log lock."""
     last = Event.objects.aggregate(p=Max("position"))["p"] or 0
-    if position is None:
-        position = last + 1
-    elif position != last + 1:
+    if position != last + 1:
         raise ValueError(f"position {position} would leave a gap after {last}")
     return Event.objects.create(
         position=position,
