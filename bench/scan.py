@@ -4,7 +4,12 @@ server-side cursor, in position order, decoding each event's JSON. Prints the co
 import os
 import sys
 
+import orjson
 import psycopg
+from psycopg.types.json import set_json_loads
+
+# The rebuild decodes payloads with orjson (timeline/projections.py): so does the limit.
+set_json_loads(orjson.loads)
 
 with psycopg.connect(os.environ["DATABASE_URL"]) as conn:
     count = 0
@@ -15,6 +20,6 @@ with psycopg.connect(os.environ["DATABASE_URL"]) as conn:
             "recorded_at FROM timeline_event ORDER BY position"
         )
         for row in cur:
-            # psycopg decodes jsonb with json.loads; touch the payload like a projector would.
+            # psycopg decodes jsonb (with orjson, above); touch the payload like a projector would.
             count += bool(row[5]) + bool(row[6])
     print(count // 2)

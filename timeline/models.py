@@ -354,7 +354,8 @@ class ApiToken(models.Model):
 
 
 class SuspendedIndex(models.Model):
-    """A read-model index a rebuild dropped, to build once at its end (PostgreSQL).
+    """A read-model index or foreign key a rebuild dropped, to build (or check) once at
+    its end (PostgreSQL). `definition` is the statement that puts it back.
 
     Kept in the database, not in the rebuilding process, so that a rebuild killed part-way
     still builds it when it is resumed (`rebuild_projections --resume`).

@@ -17,11 +17,30 @@ _LIGATURES = str.maketrans({"œ": "oe", "æ": "ae", "ß": "ss", "ø": "o", "đ":
 Phrase = tuple[str, ...]
 
 
+class _Bare(dict):
+    """What each character folds to, computed once per distinct character: its NFKD
+    decomposition without the combining marks (a lone mark folds to nothing). Folding
+    character by character equals folding the whole text, since NFKD decomposes each
+    character on its own and only reorders marks, which are dropped anyway; the rebuild
+    folds every development's text, and this spares it a per-character generator."""
+
+    def __missing__(self, code: int) -> str:
+        char = chr(code).translate(_LIGATURES)
+        decomposed = unicodedata.normalize("NFKD", char)
+        bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+        self[code] = bare
+        return bare
+
+
+_BARE = _Bare()
+
+
 def fold(text: str) -> str:
     """Lower case, accents and punctuation dropped, words separated by one space."""
-    decomposed = unicodedata.normalize("NFKD", text.lower().translate(_LIGATURES))
-    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return _NOT_WORD.sub(" ", bare).strip()
+    text = text.lower()
+    if not text.isascii():
+        text = text.translate(_BARE)
+    return _NOT_WORD.sub(" ", text).strip()
 
 
 def tokens(text: str) -> Phrase:

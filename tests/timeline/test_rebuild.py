@@ -15,12 +15,19 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def read_model_indexes() -> set[tuple[str, str]]:
+    """The read models' indexes and foreign keys, with their definitions."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN "
             "('timeline_development', 'timeline_developmenttopic', 'timeline_developmentactor')"
         )
-        return set(cursor.fetchall())
+        indexes = set(cursor.fetchall())
+        cursor.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE contype = 'f' "
+            "AND conrelid::regclass::text IN "
+            "('timeline_development', 'timeline_developmenttopic', 'timeline_developmentactor')"
+        )
+        return indexes | set(cursor.fetchall())
 
 
 def test_a_rebuild_streams_the_log_and_reproduces_the_inline_state(capsys):
@@ -29,12 +36,14 @@ def test_a_rebuild_streams_the_log_and_reproduces_the_inline_state(capsys):
     busy_history()
     inline = projections.read_model_checksum()
     indexes = read_model_indexes()
-    assert {"development_search_kz", "development_search_trgm"} <= {name for name, _ in indexes}
+    names = {name for name, _ in indexes}
+    assert {"development_search_kz", "development_search_trgm"} <= names
+    assert sum("_fk_" in name for name in names) == 4  # links → developments, topics, actors
 
     call_command("rebuild_projections", "--batch-size", "2", "--checksum", verbosity=1)
 
     out = capsys.readouterr().out
-    assert f"7 events applied; checkpoint at 7; {len(indexes) - 5} indexes built" in out
+    assert f"7 events applied; checkpoint at 7; {len(indexes) - 5} indexes and foreign keys put back" in out
     assert f"checksum {inline}" in out
     assert projections.read_model_checksum() == inline
     assert read_model_indexes() == indexes

@@ -21,9 +21,11 @@ class Command(BaseCommand):
         )
 
     def handle(self, **options):
-        """1. Reset the read models (unless --resume), dropping their secondary indexes.
+        """1. Reset the read models (unless --resume), dropping their secondary indexes and
+           foreign keys.
         2. Replay the events after the checkpoint, in committed batches.
-        3. Build the dropped indexes once (those a killed run left too, on --resume).
+        3. Build the dropped indexes once, then add the foreign keys back (those a killed
+           run left too, on --resume).
         """
         verbose = options["verbosity"] > 0
         if not options["resume"]:
@@ -34,12 +36,12 @@ class Command(BaseCommand):
 
         def building(name: str) -> None:
             if verbose:
-                self.stdout.write(f"building index {name}")
+                self.stdout.write(f"building {name}")
 
         built = projections.build_suspended_indexes(progress=building)
         summary = f"{applied} events applied; checkpoint at {projections.checkpoint()}"
         if built:
-            summary += f"; {built} indexes built"
+            summary += f"; {built} indexes and foreign keys put back"
         if options["checksum"]:
             summary += f"; checksum {projections.read_model_checksum()}"
         self.stdout.write(self.style.SUCCESS(summary + "."))
