@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from timeline.dates import bounds  # its fast reader covers every form the generator writes
+from timeline.words import fold
 
 KINDS = [
     "meeting",
@@ -310,11 +311,14 @@ class Pool:
         self.gen = gen
         self.v2: list[Entry] = []
         self.v1: list[Entry] = []
+        from timeline.projections import _words_of
+
+        words = _words_of(list(actor_ids), list(topic_ids))  # folded names, as it writes them
         for _ in range(entries):
             fields = gen.fields()
-            self.v2.append(self._entry(fields, fields, 2, topic_ids, actor_ids))
+            self.v2.append(self._entry(fields, fields, 2, topic_ids, actor_ids, words))
             old = as_v1(fields)
-            self.v1.append(self._entry(old, upcast_v1(old), 1, topic_ids, actor_ids))
+            self.v1.append(self._entry(old, upcast_v1(old), 1, topic_ids, actor_ids, words))
         self.dates = []
         for _ in range(dates):
             text, _ = gen.date()
@@ -327,15 +331,11 @@ class Pool:
         schema: int,
         topic_ids: dict[str, int],
         actor_ids: dict[str, tuple[int, str]],
+        words: tuple[dict[str, str], dict[str, str]],
     ) -> Entry:
+        from timeline.projections import _search_text
+
         template = json.dumps({**data, "date": "\x01", "status": "\x02"}, ensure_ascii=False)
-        names = [actor_ids[a["actor"]][1] for a in fields["actors"]]
-        tail = [
-            fields["summary"],
-            fields["place"],
-            *names,
-            *(s.get("publication", "") for s in fields["sources"]),
-        ]
         return Entry(
             template=template,
             schema_version=schema,
@@ -346,7 +346,8 @@ class Pool:
             place=fields["place"],
             stage=fields["stage"],
             sources_json=json.dumps(fields["sources"], ensure_ascii=False),
-            search_tail="\n".join(p for p in tail if p),
+            # The projection's search text without the title (which varies per stream).
+            search_tail=_search_text({**fields, "title": ""}, *words),
             topic_ids=[topic_ids[slug] for slug in fields["topics"]],
             actor_rows=[(actor_ids[a["actor"]][0], a["role"]) for a in fields["actors"]],
         )
@@ -397,7 +398,7 @@ class ReadModels:
 
     def add(self, s: State) -> None:
         e = s.entry
-        search = s.title + ("\n" + e.search_tail if e.search_tail else "")
+        search = " ".join(p for p in (fold(s.title), e.search_tail) if p)
         self.developments.append(
             (
                 s.stream,
