@@ -120,12 +120,12 @@ def _search_text(state: State, actor_words: dict[str, str], topic_words: dict[st
     topics' names with their aliases, the publications. `actor_words` and `topic_words`
     hold each one's names already folded (`_folded`, once per batch). Folding the parts
     one by one and joining them with a space gives what folding them joined gives."""
-    parts = [fold(state["title"]), fold(state["summary"]), fold(state["place"])]
+    parts = [fold(f"{state['title']}\n{state['summary']}\n{state['place']}")]
     for a in state["actors"]:
         slug = a["actor"]
         parts.append(actor_words[slug] if slug in actor_words else fold(slug))
     parts += [topic_words.get(slug, "") for slug in state["topics"]]
-    parts += [fold(s.get("publication", "")) for s in state["sources"]]
+    parts.append(fold("\n".join(s.get("publication", "") for s in state["sources"])))
     return " ".join(p for p in parts if p)
 
 
