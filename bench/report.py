@@ -24,11 +24,11 @@ CAUSES = {
         "writers cannot beat 1 × the limit"
     ),
     "api": (
-        "profile (py-spy on the gunicorn worker): of a request, 43 % the page query and its "
-        "two prefetch queries (topics, roles with actors), 20 % pydantic validation and "
-        "serialisation of 50 items, 14 % building the items (URLs, date display), 6 % the "
-        "log stamp read; the SQL alone is the limit; p99 also carries the shared machine's "
-        "noise"
+        "profile (py-spy on the gunicorn worker, first page): half of a request waits on "
+        "three round trips (the page query with its links 20 %, the log stamp's Redis GET "
+        "16 %, the connection's health check 12 %), 29 % is Django's ORM building the query "
+        "and converting 51 rows, 11 % the items and their JSON; the SQL alone is the limit; "
+        "p99 also carries the shared machine's noise"
     ),
     "feeds": "a 304 is one cache read (the log stamp) and no SQL; the rest is Django and gunicorn",
     "digest": (
