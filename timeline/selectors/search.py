@@ -52,9 +52,10 @@ def alias_groups() -> list[list[str]]:
     with connection.cursor() as cursor:
         cursor.execute(_ALIASES_SQL)
         rows = cursor.fetchall()
-    names = {0: lambda fr, en: [fr, en], 1: lambda name, _: [name], 2: lambda *_: []}
+    # A topic is also found by both its names, an actor by its name; an alias has none.
+    names_kept = {0: 2, 1: 1, 2: 0}
     return [
-        [*names[table](first, second), *words.split_aliases(aliases)]
+        [*(first, second)[: names_kept[table]], *words.split_aliases(aliases)]
         for table, _, _, first, second, aliases in rows
     ]
 
