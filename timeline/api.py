@@ -14,6 +14,7 @@ import uuid
 from typing import Any
 from urllib.parse import urlencode
 
+import pydantic_core
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
@@ -45,6 +46,7 @@ from timeline.schemas import (
     TopicOut,
     absolute,
     development_out,
+    development_urls,
     event_out,
     history_out,
     stage_out,
@@ -79,6 +81,13 @@ def _dump(schema: type[BaseModel], data: Any, *, exclude_none: bool = False) -> 
         return b"[" + b",".join(_dump(schema, d, exclude_none=exclude_none) for d in data) + b"]"
     model = schema.model_validate(data)
     return model.model_dump_json(by_alias=True, exclude_none=exclude_none).encode()
+
+
+def _dump_trusted(data: Any) -> bytes:
+    """Serialize what the read models already guarantee to fit the schema, without
+    validating it again: the same bytes as `_dump` (tests/timeline/test_api_page_cost.py
+    holds them to it), a fifth of the API's time when a page of 50 went through `_dump`."""
+    return pydantic_core.to_json(data)
 
 
 def _json(
@@ -140,18 +149,19 @@ def timeline(request: HttpRequest, params: Query[TimelinePageQuery]):
     """Developments in date order (date_sort, then id), filtered, one page after `cursor`."""
     filters = _filters(params)
     page = selectors.timeline_page(
-        filters=filters, cursor=params.cursor or None, limit=params.limit
+        filters=filters, cursor=params.cursor or None, limit=params.limit, links="lists"
     )
     next_url = None
     if page.next_cursor:
         query = {**filters.as_params(), "cursor": page.next_cursor, "limit": params.limit}
         next_url = absolute(f"{request.path}?{urlencode(query)}")
+    url = development_urls()
     body = {
-        "items": [development_out(request, d) for d in page.items],
+        "items": [development_out(request, d, url=url) for d in page.items],
         "next_cursor": page.next_cursor,
         "next": next_url,
     }
-    return _read(request, _dump(TimelineOut, body), last_modified=selectors.latest_change())
+    return _read(request, _dump_trusted(body), last_modified=selectors.latest_change())
 
 
 @router.get(

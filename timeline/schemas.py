@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime
+import functools
 import uuid
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from django.conf import settings
@@ -365,31 +367,54 @@ def date_display(text: str) -> dict[str, str]:
     return {"fr": dates.display(text, "fr"), "en": dates.display(text, "en")}
 
 
-def development_out(request: HttpRequest, development: Development) -> dict[str, Any]:
-    """A development (fetched with selectors.with_links) as DevelopmentOut."""
+@functools.lru_cache(maxsize=16384)
+def _date_facts(text: str) -> tuple[str, dict[str, str], bool]:
+    """A stored date's meaning, display and in_calendar: they depend on its text alone, and
+    a page shows the same dates again and again. Callers must not change the dict."""
+    return dates.meaning(text), date_display(text), dates.in_calendar(text)
+
+
+_ANY_ID = uuid.UUID(int=0)
+
+
+def development_urls() -> Callable[[uuid.UUID], str]:
+    """The public address of a development's page by its id: one URL reversal per call,
+    not per development (a page of the API has up to 200)."""
+    prefix, suffix = absolute(reverse("timeline:development", args=[_ANY_ID])).split(str(_ANY_ID))
+    return lambda id: f"{prefix}{id}{suffix}"
+
+
+def development_out(
+    request: HttpRequest,
+    development: Development,
+    *,
+    url: Callable[[uuid.UUID], str] | None = None,
+) -> dict[str, Any]:
+    """A development (fetched with selectors.with_links or with_link_lists) as
+    DevelopmentOut; `url` (development_urls()) saves reversing its URL."""
     d = development
+    meaning, display, in_calendar = _date_facts(d.date)
+    topics, actors = selectors.link_lists(d)
     return {
         "id": d.id,
         "version": d.version,
-        "url": _absolute(request, reverse("timeline:development", args=[d.id])),
+        "url": url(d.id) if url else _absolute(request, d.get_absolute_url()),
         "title": d.title,
         "summary": d.summary,
         "kind": d.kind,
         "date": d.date,
-        "date_meaning": dates.meaning(d.date),
+        "date_meaning": meaning,
         "date_lower": d.date_lower,
         "date_upper": d.date_upper,
-        "date_display": date_display(d.date),
+        "date_display": display,
         "date_note": d.date_note,
-        "in_calendar": dates.in_calendar(d.date),
+        "in_calendar": in_calendar,
         "status": d.shown_status,
         "status_reason": d.status_reason,
         "place": d.place,
         "stage": d.stage,
-        "topics": [t.slug for t in d.topics.all()],
-        "actors": [
-            {"actor": r.actor.slug, "name": r.actor.name, "role": r.role} for r in d.roles.all()
-        ],
+        "topics": topics,
+        "actors": actors,
         "sources": [
             {
                 k: str(s.get(k, ""))

@@ -55,11 +55,13 @@ from timeline.selectors.timeline import (
     TimelinePage,
     awaiting_confirmation,
     developments_filtered,
+    link_lists,
     search_results,
     shown_status_q,
     timeline_filters,
     timeline_page,
     upcoming_list,
+    with_link_lists,
     with_links,
 )
 from timeline.selectors.topics import (
@@ -87,11 +89,13 @@ __all__ = [
     "TimelinePage",
     "awaiting_confirmation",
     "developments_filtered",
+    "link_lists",
     "search_results",
     "shown_status_q",
     "timeline_filters",
     "timeline_page",
     "upcoming_list",
+    "with_link_lists",
     "with_links",
     # developments
     "Change",

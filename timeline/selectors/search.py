@@ -34,17 +34,30 @@ class SearchPlan:
     fuzzy: tuple[str, ...] = field(default=())
 
 
+# The three tables in one statement (every search reads them: one round trip, not three),
+# each in its model's order: topics by (position, slug), actors by name, aliases by id.
+_ALIASES_SQL = f"""
+    SELECT 0, position, slug, name_fr, name_en, aliases FROM {Topic._meta.db_table}
+    UNION ALL
+    SELECT 1, 0, name, name, '', aliases FROM {Actor._meta.db_table} WHERE aliases <> ''
+    UNION ALL
+    SELECT 2, id, '', '', '', terms FROM {SearchAlias._meta.db_table}
+    ORDER BY 1, 2, 3
+"""
+
+
 def alias_groups() -> list[list[str]]:
     """Every set of names searched as one: a topic's names and aliases, an actor's name and
     aliases, and the editors' other aliases (places)."""
-    groups: list[list[str]] = []
-    for name_fr, name_en, aliases in Topic.objects.values_list("name_fr", "name_en", "aliases"):
-        groups.append([name_fr, name_en, *words.split_aliases(aliases)])
-    for name, aliases in Actor.objects.exclude(aliases="").values_list("name", "aliases"):
-        groups.append([name, *words.split_aliases(aliases)])
-    for (terms,) in SearchAlias.objects.values_list("terms"):
-        groups.append(words.split_aliases(terms))
-    return groups
+    with connection.cursor() as cursor:
+        cursor.execute(_ALIASES_SQL)
+        rows = cursor.fetchall()
+    # A topic is also found by both its names, an actor by its name; an alias has none.
+    names_kept = {0: 2, 1: 1, 2: 0}
+    return [
+        [*(first, second)[: names_kept[table]], *words.split_aliases(aliases)]
+        for table, _, _, first, second, aliases in rows
+    ]
 
 
 def search_plan(q: str) -> SearchPlan:
@@ -75,29 +88,35 @@ def _padded(qs: QuerySet[Development]) -> QuerySet[Development]:
     return qs.annotate(padded_search=Concat(Value(" "), F("search_text"), output_field=TextField()))
 
 
-def _matching(qs: QuerySet[Development], groups: Sequence[words.Group]) -> QuerySet[Development]:
+def _matching(
+    qs: QuerySet[Development], groups: Sequence[words.Group], ranked: bool = True
+) -> QuerySet[Development]:
     if connection.vendor == "postgresql":
         vector, query, rank = _postgres_match(groups)
+        if not ranked:
+            # Filtered on, not selected: computing the vector again for each row shown
+            # was most of a date-ordered page's query.
+            return qs.alias(search=vector).filter(search=query)
         return qs.annotate(search=vector, search_rank=rank).filter(search=query)
     return _padded(qs).filter(_sqlite_condition(groups))
 
 
 def _postgres_fuzzy(
-    qs: QuerySet[Development], groups: Sequence[words.Group]
+    qs: QuerySet[Development], groups: Sequence[words.Group], ranked: bool = True
 ) -> QuerySet[Development]:
     """Each group matches as typed, or one word of the text is close to it (pg_trgm)."""
     from django.contrib.postgres.search import TrigramWordSimilarity
 
     vector, _, _ = _postgres_match(groups)
-    qs = qs.annotate(search=vector)
+    qs = qs.alias(search=vector)
     similarity: Any = None
     for i, group in enumerate(groups):
         _, query, _ = _postgres_match([group])
         name = f"similarity_{i}"
-        qs = qs.annotate(**{name: TrigramWordSimilarity(" ".join(group.typed), "search_text")})
+        qs = qs.alias(**{name: TrigramWordSimilarity(" ".join(group.typed), "search_text")})
         qs = qs.filter(Q(search=query) | Q(**{f"{name}__gte": TRIGRAM_THRESHOLD}))
         similarity = F(name) if similarity is None else similarity + F(name)
-    return qs.annotate(search_rank=similarity)
+    return qs.annotate(search_rank=similarity) if ranked else qs
 
 
 def _sqlite_fuzzy(
@@ -123,24 +142,25 @@ def _sqlite_fuzzy(
 
 
 def search_filter(
-    qs: QuerySet[Development], plan: SearchPlan
+    qs: QuerySet[Development], plan: SearchPlan, *, ranked: bool = True
 ) -> tuple[QuerySet[Development], SearchPlan]:
-    """The developments the query finds, with `search_rank` annotated on PostgreSQL; when
-    the words find nothing, those the typo fallback finds (and the plan says so)."""
+    """The developments the query finds, with `search_rank` annotated on PostgreSQL unless
+    not `ranked` (pages in date order); when the words find nothing, those the typo
+    fallback finds (and the plan says so)."""
     if not plan.groups:
         return qs.none(), plan
-    found = _matching(qs, plan.groups)
+    found = _matching(qs, plan.groups, ranked)
     if found.exists():
         return found, plan
     if connection.vendor == "postgresql":
-        fuzzy = _postgres_fuzzy(qs, plan.groups)
+        fuzzy = _postgres_fuzzy(qs, plan.groups, ranked)
         typed = tuple(" ".join(g.typed) for g in plan.groups)
         return fuzzy, SearchPlan(groups=plan.groups, fuzzy=typed)
     corrected = _sqlite_fuzzy(qs, plan.groups)
     if corrected is None:
         return qs.none(), plan
     groups, close = corrected
-    return _matching(qs, groups), SearchPlan(groups=groups, fuzzy=close)
+    return _matching(qs, groups, ranked), SearchPlan(groups=groups, fuzzy=close)
 
 
 def rank(development: Development, plan: SearchPlan) -> float:

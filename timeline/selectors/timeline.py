@@ -8,10 +8,13 @@ import binascii
 import datetime
 import uuid
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Literal
 
+from django.contrib.postgres.expressions import ArraySubquery
+from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db import connections
+from django.db.models import CharField, Exists, F, Func, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from timeline import dates, text, words
@@ -197,7 +200,7 @@ def developments_filtered(filters: TimelineFilters = NO_FILTERS) -> QuerySet[Dev
     if filters.upper:
         qs = qs.filter(date_lower__lte=filters.upper)
     if filters.q:
-        qs, _ = search.search_filter(qs, search.search_plan(filters.q))
+        qs, _ = search.search_filter(qs, search.search_plan(filters.q), ranked=False)
     return qs
 
 
@@ -226,6 +229,44 @@ def with_links(qs: QuerySet[Development]) -> QuerySet[Development]:
             "roles", queryset=DevelopmentActor.objects.select_related("actor").order_by("order")
         ),
     )
+
+
+def with_link_lists(qs: QuerySet[Development]) -> QuerySet[Development]:
+    """The topics' slugs and the actors' roles as lists, for readers that need only those
+    (the API): on PostgreSQL as arrays in the developments' own query (one statement
+    whatever the page size, no Topic or Actor instances); elsewhere (SQLite) with_links'
+    prefetch. Read them with `link_lists`."""
+    if connections[qs.db].vendor != "postgresql":
+        return with_links(qs)
+    # The orders with_links gives: Topic's (position, slug) and the roles' own.
+    topics = DevelopmentTopic.objects.filter(development_id=OuterRef("id")).order_by(
+        "topic__position", "topic__slug"
+    )
+    roles = DevelopmentActor.objects.filter(development_id=OuterRef("id")).order_by("order", "id")
+    # One row [slug, name, role] per role: a two-dimensional array, one subquery.
+    role_row = Func(
+        F("actor__slug"),
+        F("actor__name"),
+        F("role"),
+        function="ARRAY",
+        template="%(function)s[%(expressions)s]",
+        output_field=ArrayField(CharField()),
+    )
+    return qs.annotate(
+        _topic_slugs=ArraySubquery(topics.values("topic__slug")),
+        _roles=ArraySubquery(roles.values(row=role_row)),
+    )
+
+
+def link_lists(development: Development) -> tuple[list[str], list[dict[str, str]]]:
+    """A development's topic slugs and its actors ({actor, name, role}), in order, fetched
+    by with_link_lists or with_links."""
+    d: Any = development
+    if hasattr(d, "_topic_slugs"):
+        return d._topic_slugs, [{"actor": a, "name": n, "role": r} for a, n, r in d._roles]
+    return [t.slug for t in d.topics.all()], [
+        {"actor": r.actor.slug, "name": r.actor.name, "role": r.role} for r in d.roles.all()
+    ]
 
 
 # --- the timeline, page by page ---------------------------------------------------------
@@ -270,12 +311,15 @@ def timeline_page(
     cursor: str | None = None,
     limit: int = 50,
     newest_first: bool = False,
+    links: Literal["objects", "lists"] = "objects",
 ) -> TimelinePage:
     """One page of developments in (date_sort, id) order, after the cursor.
 
     Keyset pagination on the unique pair (date_sort, id), which the index
     development_sort_id serves: page 10,000 costs what page 1 costs. date_sort is the
-    earliest day, or for a window known only by its end, that end.
+    earliest day, or for a window known only by its end, that end. The links come as
+    objects (with_links) or, for the API, as lists (with_link_lists: read them with
+    link_lists).
     """
     limit = _check_limit(limit, MAX_LIMIT)
     direction = "d" if newest_first else "a"
@@ -287,7 +331,8 @@ def timeline_page(
         else:
             qs = qs.filter(date_sort__gte=day).filter(Q(date_sort__gt=day) | Q(id__gt=id_))
     order = ("-date_sort", "-id") if newest_first else ("date_sort", "id")
-    items = list(with_links(qs.order_by(*order))[: limit + 1])
+    fetch = with_link_lists if links == "lists" else with_links
+    items = list(fetch(qs.order_by(*order))[: limit + 1])
     next_cursor = None
     if len(items) > limit:
         items = items[:limit]
