@@ -10,18 +10,22 @@ from bench.harness import Stat, missing_row, row
 # What profiles showed limits a figure; quoted in the note of a goal not met.
 CAUSES = {
     "rebuild": (
-        "profile at 60,000 events (load 6 on 2 cores): 62 % of the command is the replay "
-        "(3,400 ev/s; two thirds of it waiting on PostgreSQL for the batch's state load, "
-        "DELETEs and COPYs, the rest the handlers and EDTF bounds in Python), 33 % building "
-        "the dropped indexes once (the French GIN index ~4 s), the rest Django's start-up "
-        "(~3 s, which a short budget cannot absorb)"
+        "CPU accounting at 100,000 events (load 3 on 2 cores): per event ~100 µs in the "
+        "Python process (handlers and EDTF bounds ~30 %, writing the COPY rows ~25 %, "
+        "folding the search text ~20 %, decoding payloads ~10 %), 36–45 µs in PostgreSQL's "
+        "writing backend and ~25 µs in the reading one (as the scan): ~170 µs of CPU per "
+        "event, which caps any schedule on 2 cores near 11,000 ev/s; then the dropped "
+        "indexes and foreign keys are put back, 10–20 s per 100,000 rows (the trigram GIN "
+        "index two thirds of it, two builds at a time). 20,000 ev/s needs under 100 µs of "
+        "CPU per event in all"
     ),
     "append": (
         "profile: 7 statements per record (topic and actor checks, the log lock, one head "
         "query, the INSERT, one INSERT … ON CONFLICT for the row, its links and the "
-        "checkpoint, the development read back) against 2 for the limit; the rest is "
-        "validation and EDTF parsing in Python; the advisory lock serialises writers, so 4 "
-        "writers cannot beat 1 × the limit"
+        "checkpoint, the development read back), with BEGIN, COMMIT and the log stamp's two "
+        "Redis commands 11 round trips against 4 for the limit; the rest is validation, "
+        "EDTF parsing and Django's ORM in Python; the advisory lock serialises writers, so "
+        "4 writers cannot beat 1 × the limit"
     ),
     "api": (
         "profile (py-spy on the gunicorn worker, first page): half of a request waits on "
