@@ -213,7 +213,7 @@ class IssueBody:
     around it (title, footer, the reader's own links) is rendered per message."""
 
     html: str  # safe: rendered by the template, editors' text escaped there
-    text: str  # as the template renders it; the message's text is tidied whole
+    text: str  # tidied already: the frame around it is tidied again, at little cost
 
 
 def issue_body(
@@ -223,7 +223,7 @@ def issue_body(
     context = digest_view(content, number=number, lang=lang, topics=topics)
     return IssueBody(
         html=render_to_string("emails/_digest-content.html", context),
-        text=render_to_string("emails/_digest-content.txt", context),
+        text=tidy_text(render_to_string("emails/_digest-content.txt", context)),
     )
 
 
@@ -232,7 +232,7 @@ def digest_render(
 ) -> tuple[str, str]:
     """(html, text) of the issue's body for one reader; the HTML carries inline CSS."""
     body = issue_body(content, number=number, lang=lang, topics=topics)
-    return body.html, tidy_text(body.text)
+    return body.html, body.text
 
 
 def _mentioned(content: dict[str, Any]) -> set[str]:
