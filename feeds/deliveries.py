@@ -263,15 +263,28 @@ def _send(
         message.send()
     except Exception as error:  # every failure is recorded on the row
         return _failed(claim, claimed_at, error)
-    _finish(
-        [claim.id],
-        claimed_at,
-        status=Status.SENT,
-        sent_at=timezone.now(),
-        error="",
-        message_id=message_id,
-    )
+    _record_sent(claim.id, claimed_at, message_id)
     return Outcome.SENT
+
+
+def _record_sent(delivery_id: int, claimed_at: datetime.datetime, message_id: str) -> None:
+    """_finish(status=SENT, …) for the one statement every message costs, written out: a
+    third of the ORM's time, which compiles the same UPDATE anew for each message."""
+    with db.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {TABLE} SET status = %s, sent_at = %s, error = '', message_id = %s"
+            " WHERE id = %s AND status = %s AND claimed_at = %s",
+            [
+                Status.SENT,
+                _at(timezone.now()),
+                message_id,
+                delivery_id,
+                Status.SENDING,
+                _at(claimed_at),
+            ],
+        )
+        if cursor.rowcount != 1:
+            logger.warning("delivery %s: claim lost before recording it sent", delivery_id)
 
 
 def delivery_send(*, delivery_id: int, connection: BaseEmailBackend | None = None) -> Outcome:

@@ -6,13 +6,16 @@ English, its sections), which the web archive shares."""
 from __future__ import annotations
 
 import datetime
+import functools
+import random
 import re
+import sys
 import textwrap
 from collections import OrderedDict
 from dataclasses import dataclass
 from email.header import Header
 from email.message import Message as PyMessage
-from email.policy import compat32
+from email.policy import Compat32
 from email.utils import format_datetime, make_msgid
 from typing import Any
 
@@ -337,7 +340,9 @@ class Message(EmailMultiAlternatives):
             if value is not None and not value.isascii():
                 del msg[name]
                 # Message.__setitem__ itself: Django's would turn the Header into text.
-                PyMessage.__setitem__(msg, name, Header(value, "utf-8", header_name=name))
+                PyMessage.__setitem__(msg, name, _Utf8Header(value, "utf-8", header_name=name))
+        if msg.is_multipart():
+            _choose_boundary(msg)
         return msg
 
     def _header_text(self, name: str) -> str | None:
@@ -347,9 +352,50 @@ class Message(EmailMultiAlternatives):
         return headers.get(name.lower())
 
 
+class _Utf8Header(Header):
+    """A header of one UTF-8 text, as Message.message() makes them: FOLDED encodes each
+    text once per process (the same subject goes to thousands of readers)."""
+
+
+class _Folded(Compat32):
+    """compat32 with lines folded at 76, for less: compat32 passes every header through
+    email.header.Header, even a short ASCII one that needs neither encoding nor folding,
+    and encodes the same subject afresh for every message. Here a header that fits on its
+    line is written as it is (what Header gives for it), and a _Utf8Header is encoded once
+    per text; anything else is compat32's."""
+
+    def _fold(self, name, value, sanitize):
+        if (
+            isinstance(value, str)
+            and value.isascii()
+            and value.isprintable()
+            and value == value.strip()
+            and "  " not in value
+            and len(name) + 2 + len(value) <= self.max_line_length
+        ):
+            return f"{name}: {value}{self.linesep}"
+        if type(value) is _Utf8Header:
+            return _folded_utf8(name, str(value), self.linesep, self.max_line_length)
+        return super()._fold(name, value, sanitize)
+
+
+@functools.lru_cache(maxsize=256)
+def _folded_utf8(name: str, text: str, linesep: str, width: int) -> str:
+    encoded = Header(text, "utf-8", header_name=name).encode(linesep=linesep, maxlinelen=width)
+    return f"{name}: {encoded}{linesep}"
+
+
+def _choose_boundary(msg: PyMessage) -> None:
+    """Set the multipart boundary the generator would draw (Generator._make_boundary), when
+    no part holds it: the generator's own check compiles a regular expression per message."""
+    boundary = "=" * 15 + f"{random.randrange(sys.maxsize):019d}" + "=="
+    if not any(f"--{boundary}" in str(part.get_payload()) for part in msg.get_payload()):
+        msg.set_boundary(boundary)
+
+
 # Headers whose text may be non-ASCII (addresses are Django's sanitize_address's job).
 ENCODED_HEADERS = ("Subject", "List-Id")
-FOLDED = compat32.clone(max_line_length=76)
+FOLDED = _Folded(max_line_length=76)
 
 
 def message_build(
