@@ -43,6 +43,7 @@ How a delivery moves:
 
 from __future__ import annotations
 
+import collections
 import datetime
 import enum
 import logging
@@ -329,9 +330,23 @@ def open_quietly(connection: BaseEmailBackend) -> None:
 
 
 def pending_for(digest_id: int) -> list[int]:
-    """The ids of an issue's deliveries still to send, for the fan-out."""
-    rows = Delivery.objects.filter(digest_id=digest_id, status=Delivery.Status.PENDING)
-    return list(rows.order_by("id").values_list("id", flat=True))
+    """The ids of an issue's deliveries still to send, for the fan-out: readers of one kind
+    (language, topics) together, so that a chunk's messages share one rendering of the
+    issue (emails.digest_body) instead of each worker process rendering every kind."""
+    pending = Delivery.objects.filter(digest_id=digest_id, status=Status.PENDING)
+    rows = pending.values_list(
+        "id", "subscriber_id", "subscriber__language", "subscriber__all_topics"
+    )
+    followed: dict[int, list[int]] = collections.defaultdict(list)
+    for subscriber_id, topic_id in Subscriber.topics.through.objects.filter(
+        subscriber__deliveries__in=pending, subscriber__all_topics=False
+    ).values_list("subscriber_id", "topic_id"):
+        followed[subscriber_id].append(topic_id)
+    ordered = sorted(
+        rows,
+        key=lambda row: (row[2] or "", not row[3], sorted(followed.get(row[1], [])), row[0]),
+    )
+    return [row[0] for row in ordered]
 
 
 def chunks(ids: list[int], size: int = CHUNK_SIZE) -> list[list[int]]:

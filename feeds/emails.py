@@ -389,7 +389,8 @@ def _choose_boundary(msg: PyMessage) -> None:
     """Set the multipart boundary the generator would draw (Generator._make_boundary), when
     no part holds it: the generator's own check compiles a regular expression per message."""
     boundary = "=" * 15 + f"{random.randrange(sys.maxsize):019d}" + "=="
-    if not any(f"--{boundary}" in str(part.get_payload()) for part in msg.get_payload()):
+    parts = [part for part in msg.get_payload() if isinstance(part, PyMessage)]
+    if not any(f"--{boundary}" in str(part.get_payload()) for part in parts):
         msg.set_boundary(boundary)
 
 
