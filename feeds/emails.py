@@ -6,12 +6,16 @@ English, its sections), which the web archive shares."""
 from __future__ import annotations
 
 import datetime
+import functools
+import random
 import re
+import sys
 import textwrap
+from collections import OrderedDict
 from dataclasses import dataclass
 from email.header import Header
 from email.message import Message as PyMessage
-from email.policy import compat32
+from email.policy import Compat32
 from email.utils import format_datetime, make_msgid
 from typing import Any
 
@@ -205,14 +209,77 @@ def digest_view(
     return view
 
 
+@dataclass(frozen=True)
+class IssueBody:
+    """An issue's content as one kind of reader sees it (a language, the topics followed):
+    the costly part of a digest message, the same for every reader of that kind. The frame
+    around it (title, footer, the reader's own links) is rendered per message."""
+
+    html: str  # safe: rendered by the template, editors' text escaped there
+    text: str  # tidied already: the frame around it is tidied again, at little cost
+
+
+def issue_body(
+    content: dict[str, Any], *, number: int, lang: str = "fr", topics: list[str] | None = None
+) -> IssueBody:
+    """The issue's sections for one kind of reader, through the two content templates."""
+    context = digest_view(content, number=number, lang=lang, topics=topics)
+    return IssueBody(
+        html=render_to_string("emails/_digest-content.html", context),
+        text=tidy_text(render_to_string("emails/_digest-content.txt", context)),
+    )
+
+
 def digest_render(
     content: dict[str, Any], *, number: int, lang: str = "fr", topics: list[str] | None = None
 ) -> tuple[str, str]:
     """(html, text) of the issue's body for one reader; the HTML carries inline CSS."""
-    context = digest_view(content, number=number, lang=lang, topics=topics)
-    html = render_to_string("emails/_digest-content.html", context)
-    text = tidy_text(render_to_string("emails/_digest-content.txt", context))
-    return html, text
+    body = issue_body(content, number=number, lang=lang, topics=topics)
+    return body.html, body.text
+
+
+def _mentioned(content: dict[str, Any]) -> set[str]:
+    """Every topic slug the issue names: its topic list and each item's topics."""
+    slugs = {topic["slug"] for topic in content["topics"]}
+    items = [content["lead"]] if content.get("lead") else []
+    for name in ("this_week", "upcoming", "unscheduled", "corrections", "archive"):
+        items += content[name]
+    return slugs.union(*(item["topics"] for item in items))
+
+
+def reader_kind(content: dict[str, Any], topics: list[str] | None) -> tuple[str, ...] | None:
+    """What of a reader's topics changes their view of this issue: those it names (None
+    for all topics). Readers of one language and one kind see the same sections."""
+    if topics is None:
+        return None
+    return tuple(sorted(set(topics) & _mentioned(content)))
+
+
+# A published issue never changes (Digest is frozen), so each worker process renders its
+# body once per (language, kind of reader) and keeps the last few hundred.
+BODY_CACHE_SIZE = 512
+_bodies: OrderedDict[tuple, IssueBody] = OrderedDict()
+
+
+def digest_body(*, digest: Digest, lang: str, topics: list[str] | None) -> IssueBody:
+    """issue_body for a published issue, rendered once per process for each kind of
+    reader: what a fan-out of 100,000 messages renders a few dozen times."""
+    kind = reader_kind(digest.content, topics)
+    key = (digest.uuid, digest.number, lang, kind)
+    body = _bodies.get(key)
+    if body is not None:
+        _bodies.move_to_end(key)
+        return body
+    body = issue_body(
+        digest.content,
+        number=digest.number,
+        lang=lang,
+        topics=None if kind is None else list(kind),
+    )
+    _bodies[key] = body
+    if len(_bodies) > BODY_CACHE_SIZE:
+        _bodies.popitem(last=False)
+    return body
 
 
 TEXT_WIDTH = 72
@@ -273,7 +340,9 @@ class Message(EmailMultiAlternatives):
             if value is not None and not value.isascii():
                 del msg[name]
                 # Message.__setitem__ itself: Django's would turn the Header into text.
-                PyMessage.__setitem__(msg, name, Header(value, "utf-8", header_name=name))
+                PyMessage.__setitem__(msg, name, _Utf8Header(value, "utf-8", header_name=name))
+        if msg.is_multipart():
+            _choose_boundary(msg)
         return msg
 
     def _header_text(self, name: str) -> str | None:
@@ -283,9 +352,51 @@ class Message(EmailMultiAlternatives):
         return headers.get(name.lower())
 
 
+class _Utf8Header(Header):
+    """A header of one UTF-8 text, as Message.message() makes them: FOLDED encodes each
+    text once per process (the same subject goes to thousands of readers)."""
+
+
+class _Folded(Compat32):
+    """compat32 with lines folded at 76, for less: compat32 passes every header through
+    email.header.Header, even a short ASCII one that needs neither encoding nor folding,
+    and encodes the same subject afresh for every message. Here a header that fits on its
+    line is written as it is (what Header gives for it), and a _Utf8Header is encoded once
+    per text; anything else is compat32's."""
+
+    def _fold(self, name, value, sanitize):
+        if (
+            isinstance(value, str)
+            and value.isascii()
+            and value.isprintable()
+            and value == value.strip()
+            and "  " not in value
+            and len(name) + 2 + len(value) <= self.max_line_length
+        ):
+            return f"{name}: {value}{self.linesep}"
+        if type(value) is _Utf8Header:
+            return _folded_utf8(name, str(value), self.linesep, self.max_line_length)
+        return super()._fold(name, value, sanitize)
+
+
+@functools.lru_cache(maxsize=256)
+def _folded_utf8(name: str, text: str, linesep: str, width: int) -> str:
+    encoded = Header(text, "utf-8", header_name=name).encode(linesep=linesep, maxlinelen=width)
+    return f"{name}: {encoded}{linesep}"
+
+
+def _choose_boundary(msg: PyMessage) -> None:
+    """Set the multipart boundary the generator would draw (Generator._make_boundary), when
+    no part holds it: the generator's own check compiles a regular expression per message."""
+    boundary = "=" * 15 + f"{random.randrange(sys.maxsize):019d}" + "=="
+    parts = [part for part in msg.get_payload() if isinstance(part, PyMessage)]
+    if not any(f"--{boundary}" in str(part.get_payload()) for part in parts):
+        msg.set_boundary(boundary)
+
+
 # Headers whose text may be non-ASCII (addresses are Django's sanitize_address's job).
 ENCODED_HEADERS = ("Subject", "List-Id")
-FOLDED = compat32.clone(max_line_length=76)
+FOLDED = _Folded(max_line_length=76)
 
 
 def message_build(
@@ -328,15 +439,21 @@ def issue_message(
     recipient: Recipient,
     message_id: str,
     test: bool = False,
+    body: IssueBody | None = None,
 ) -> EmailMultiAlternatives:
     """An issue's content for one recipient: their topics, their language, one-click
     unsubscribe. A test (a draft or a published issue sent to an editor) says so in its
-    subject and at its top."""
-    view = digest_view(content, number=number, lang=recipient.language, topics=recipient.topics)
-    words = view["words"]
-    title = digest_title(number=number, lang=recipient.language)
+    subject and at its top. `body`: the issue already rendered for this recipient's kind
+    (digest_body), else it is rendered here."""
+    lang = recipient.language
+    if body is None:
+        body = issue_body(content, number=number, lang=lang, topics=recipient.topics)
+    words = words_for(lang)
+    title = digest_title(number=number, lang=lang)
     context = {
-        **view,
+        "words": words,
+        "lang": lang,
+        "body": body,
         "title": f"{words['test']} {title}" if test else title,
         "test": test,
         "recipient": recipient,
@@ -347,7 +464,7 @@ def issue_message(
         "List-Id": list_id(),
         "List-Unsubscribe": f"<{recipient.unsubscribe_url}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-        "Content-Language": recipient.language,
+        "Content-Language": lang,
     }
     return message_build(template="digest", context=context, to=recipient.email, headers=headers)
 
@@ -355,13 +472,15 @@ def issue_message(
 def digest_message(
     *, digest: Digest, recipient: Recipient, message_id: str, test: bool = False
 ) -> EmailMultiAlternatives:
-    """A published issue for one recipient, from its frozen content."""
+    """A published issue for one recipient, from its frozen content; its body is rendered
+    once per kind of reader (digest_body) and only the frame is the recipient's."""
     return issue_message(
         content=digest.content,
         number=digest.number,
         recipient=recipient,
         message_id=message_id,
         test=test,
+        body=digest_body(digest=digest, lang=recipient.language, topics=recipient.topics),
     )
 
 

@@ -13,12 +13,10 @@ from typing import Any
 
 from celery import shared_task
 from celery.signals import worker_ready
-from django.core import mail
 from django.db import transaction
 from django.utils import timezone
 
 from feeds import deliveries, digests, subscriptions, weeks
-from feeds.models import Delivery
 
 logger = logging.getLogger(__name__)
 
@@ -41,32 +39,22 @@ def send_digest(digest_id: int) -> int:
 
 @shared_task
 def send_delivery_chunk(delivery_ids: list[int]) -> None:
-    """A chunk over one SMTP connection (Django's, opened once), not one per message.
-    Each delivery is still claimed by its own conditional UPDATE; after a failure the
-    connection is opened afresh, so one broken session does not fail the rest."""
-    connection = mail.get_connection()
-    try:
-        for delivery_id in delivery_ids:
-            deliveries.open_quietly(connection)
-            outcome = _send_one(delivery_id, connection)
-            if outcome in (deliveries.Outcome.RETRY, deliveries.Outcome.FAILED):
-                connection.close()
-    finally:
-        connection.close()
+    """A chunk claimed in one UPDATE and sent over one SMTP connection (Django's)."""
+    _retry_later(deliveries.deliveries_send(delivery_ids=delivery_ids))
 
 
 @shared_task
 def send_delivery(delivery_id: int) -> None:
     """One delivery, after a transient failure."""
-    _send_one(delivery_id)
+    _retry_later(deliveries.deliveries_send(delivery_ids=[delivery_id]))
 
 
-def _send_one(delivery_id: int, connection: Any = None) -> deliveries.Outcome:
-    outcome = deliveries.delivery_send(delivery_id=delivery_id, connection=connection)
-    if outcome is deliveries.Outcome.RETRY:
-        attempts = Delivery.objects.get(id=delivery_id).attempts
-        send_delivery.apply_async((delivery_id,), countdown=deliveries.backoff(attempts))
-    return outcome
+def _retry_later(results: list[deliveries.Result]) -> None:
+    for result in results:
+        if result.outcome is deliveries.Outcome.RETRY:
+            send_delivery.apply_async(
+                (result.delivery_id,), countdown=deliveries.backoff(result.attempts)
+            )
 
 
 @shared_task

@@ -97,3 +97,33 @@ def test_every_message_is_well_formed_on_the_wire(
         text = message.get_body(("plain",)).get_content()
         assert "Semaine du" in text or "Week of" in text
         assert all(len(line) <= 78 or "://" in line for line in text.splitlines())
+
+
+def test_headers_are_folded_as_compat32_folds_them_at_76():
+    """The policy's shortcuts (a header that fits written as it is, a UTF-8 subject encoded
+    once) give compat32's bytes exactly, for any text."""
+    import random
+    import string
+    from email.header import Header
+    from email.policy import compat32
+
+    from feeds import emails
+
+    ours = emails.FOLDED.clone(linesep="\r\n")
+    theirs = compat32.clone(max_line_length=76, linesep="\r\n")
+
+    def folded(policy, name, value):
+        try:
+            return policy.fold(name, value)
+        except Exception as error:  # an injected header: refused alike
+            return repr(error)
+
+    rng = random.Random(5322)
+    alphabet = string.printable + "éàç’«» "
+    for _ in range(20_000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.choice([0, 5, 30, 60, 70, 90])))
+        name = rng.choice(["Subject", "List-Id", "To", "Message-ID", "List-Unsubscribe"])
+        assert folded(ours, name, text) == folded(theirs, name, text), (name, text)
+        utf8 = emails._Utf8Header(text, "utf-8", header_name=name)
+        plain = Header(text, "utf-8", header_name=name)
+        assert folded(ours, name, utf8) == folded(theirs, name, plain), (name, text)
