@@ -583,14 +583,19 @@ BULK_TABLES = (
 
 
 def _secondary_indexes(conn) -> list[tuple[str, str]]:
-    """(name, definition) of the indexes on BULK_TABLES that back no constraint."""
-    return conn.execute(
+    """(name, statements) of the indexes on BULK_TABLES that back no constraint: each
+    one's definition with its columns' statistics targets (as a rebuild keeps them)."""
+    from timeline.projections import index_definition
+
+    rows = conn.execute(
         "SELECT i.relname, pg_get_indexdef(x.indexrelid) FROM pg_index x "
         "JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid "
         "WHERE t.relname = ANY(%s) AND NOT EXISTS "
         "(SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)",
         [list(BULK_TABLES)],
     ).fetchall()
+    with conn.cursor() as cursor:
+        return [(name, index_definition(cursor, name, definition)) for name, definition in rows]
 
 
 def _run_sql(url: str, statements: list[str]) -> None:
@@ -599,7 +604,8 @@ def _run_sql(url: str, statements: list[str]) -> None:
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("SET maintenance_work_mem = '512MB'")
         for statement in statements:
-            conn.execute(statement)
+            for part in statement.split(";\n"):  # an index's definition, then its targets
+                conn.execute(part)
 
 
 def grow_log(

@@ -99,7 +99,8 @@ def restore(url: str) -> None:
         suspended = conn.execute("SELECT name, definition FROM timeline_suspendedindex").fetchall()
         for name, definition in suspended:
             if conn.execute("SELECT to_regclass(%s) IS NULL", [name]).fetchone()[0]:
-                conn.execute(definition)
+                for statement in definition.split(";\n"):  # the index, then its targets
+                    conn.execute(statement)
         conn.execute("DELETE FROM timeline_suspendedindex")
         for table in READ_MODELS:
             conn.execute(f"DROP TABLE bench_snap_{table}")

@@ -49,6 +49,16 @@ def test_a_rebuild_streams_the_log_and_reproduces_the_inline_state(capsys):
     assert projections.read_model_checksum() == inline
     assert read_model_indexes() == indexes
     assert not SuspendedIndex.objects.exists()
+    assert search_statistics_target() == 300  # migration 0013's, kept through the rebuild
+
+
+def search_statistics_target() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT attstattarget FROM pg_attribute "
+            "WHERE attrelid = 'development_search_kz'::regclass AND attnum = 1"
+        )
+        return cursor.fetchone()[0]
 
 
 def test_a_rebuild_stopped_before_its_indexes_are_built_builds_them_on_resume():
