@@ -14,9 +14,13 @@ TARGET = 300
 def set_target(apps, schema_editor, target=TARGET):
     if schema_editor.connection.vendor != "postgresql":
         return
-    schema_editor.execute(
-        f"ALTER INDEX development_search_kz ALTER COLUMN 1 SET STATISTICS {target}"
-    )
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass('development_search_kz') IS NOT NULL")
+        exists = cursor.fetchone()[0]
+    if exists:  # not while an interrupted rebuild has it dropped (its resume builds it)
+        schema_editor.execute(
+            f"ALTER INDEX development_search_kz ALTER COLUMN 1 SET STATISTICS {target}"
+        )
 
 
 def reset_target(apps, schema_editor):
