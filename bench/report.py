@@ -10,14 +10,15 @@ from bench.harness import Stat, missing_row, row
 # What profiles showed limits a figure; quoted in the note of a goal not met.
 CAUSES = {
     "rebuild": (
-        "CPU accounting at 100,000 events (load 3 on 2 cores): per event ~100 µs in the "
-        "Python process (handlers and EDTF bounds ~30 %, writing the COPY rows ~25 %, "
-        "folding the search text ~20 %, decoding payloads ~10 %), 36–45 µs in PostgreSQL's "
-        "writing backend and ~25 µs in the reading one (as the scan): ~170 µs of CPU per "
-        "event, which caps any schedule on 2 cores near 11,000 ev/s; then the dropped "
-        "indexes and foreign keys are put back, 10–20 s per 100,000 rows (the trigram GIN "
-        "index two thirds of it, two builds at a time). 20,000 ev/s needs under 100 µs of "
-        "CPU per event in all"
+        "CPU accounting at 100,000 events (load 3 on 2 cores): ~100 µs per event in the "
+        "Python process and 36–45 µs in PostgreSQL's writing backend; the reading backend's "
+        "share was not measured apart (the whole scan, its Python included, is 35 µs): "
+        "~140–180 µs of CPU per event, which caps any schedule on 2 cores near 11,000–"
+        "14,000 ev/s. cProfile of the replay (28 s under the profiler): 7 s waiting on "
+        "PostgreSQL, ~8 s writing the COPY rows, 5 s the search text, 3.9 s the handlers "
+        "and EDTF bounds, 2.2 s decoding payloads. Then the dropped indexes and foreign "
+        "keys are put back, 10–20 s per 100,000 rows (the trigram GIN index two thirds of "
+        "it, two builds at a time). 20,000 ev/s needs under 100 µs of CPU per event in all"
     ),
     "append": (
         "profile: 7 statements per record (topic and actor checks, the log lock, one head "

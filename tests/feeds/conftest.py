@@ -90,6 +90,16 @@ def smtp():
 
 
 @pytest.fixture
+def over_smtp(settings, smtp):
+    """Django's SMTP backend pointed at the test's aiosmtpd server; its sink."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = smtp.port
+    settings.EMAIL_TIMEOUT = 5
+    return smtp.sink
+
+
+@pytest.fixture
 def world_tx(transactional_db):
     return make_world()
 

@@ -15,15 +15,6 @@ Outcome = deliveries.Outcome
 
 
 @pytest.fixture
-def over_smtp(settings, smtp):
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = smtp.port
-    settings.EMAIL_TIMEOUT = 5
-    return smtp.sink
-
-
-@pytest.fixture
 def issue(world):
     development = record()
     return tasks.digest_publish_and_fan_out(

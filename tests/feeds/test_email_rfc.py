@@ -22,14 +22,10 @@ ENCODED_WORD = re.compile(rb"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
 
 
 @pytest.fixture
-def over_smtp(settings, smtp):
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = smtp.port
-    settings.EMAIL_TIMEOUT = 5
+def over_smtp(over_smtp, settings):
     settings.SITE_URL = "https://suivi-kazakhstan-union-europeenne.example"
     settings.SITE_DOMAIN = "suivi-kazakhstan-union-europeenne.example"
-    return smtp.sink
+    return over_smtp
 
 
 def test_every_message_is_well_formed_on_the_wire(

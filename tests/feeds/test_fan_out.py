@@ -29,14 +29,10 @@ PREFERENCES = re.compile(rf"{re.escape(SITE_URL)}/subscribe/preferences/([^/\s<>
 
 
 @pytest.fixture
-def over_smtp(settings, smtp):
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = smtp.port
-    settings.EMAIL_TIMEOUT = 5
+def over_smtp(over_smtp, settings):
     settings.SITE_URL = SITE_URL
     settings.SITE_DOMAIN = "kztrack.example"
-    return smtp.sink
+    return over_smtp
 
 
 def parsed(raw: bytes) -> EmailMessage:

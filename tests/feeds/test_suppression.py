@@ -22,13 +22,9 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def over_smtp(settings, smtp):
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = smtp.port
-    settings.EMAIL_TIMEOUT = 5
+def over_smtp(over_smtp, settings):
     settings.DIGEST_RETRY_BACKOFF_SECONDS = 0
-    return smtp.sink
+    return over_smtp
 
 
 def publish_this_week(capture) -> object:
